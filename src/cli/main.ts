@@ -1,1 +1,107 @@
-console.log('podsec');
+#!/usr/bin/env node
+/**
+ * podsec's command line. Each verb is imported only when it runs, so `podsec scan` never
+ * loads what a cluster-facing command needs (the Kubernetes client costs ~0.8 s to import).
+ * This file owns the edge: it turns errors into exit codes and keeps stack traces behind --debug.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { PodsecError } from '../lib/errors.js';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+function isDebug(argv: readonly string[]): boolean {
+  return argv.includes('--debug');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('podsec');
+  program
+    .description('Pod security for Kubernetes and AKS: admission policy, pod identity, network policy')
+    .version(packageVersion(), '--version', "print podsec's version")
+    .option('--debug', 'show stack traces for internal errors')
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str) })
+    .showSuggestionAfterError(true);
+
+  program
+    .command('scan')
+    .description('check Kubernetes manifests against the Pod Security Standards (or a podsec.yaml)')
+    .argument('[paths...]', 'files, directories, or - for stdin')
+    .addOption(
+      new Option('--level <level>', 'Pod Security Standards level').choices(['baseline', 'restricted']),
+    )
+    .option('--pss-version <version>', 'policy version: v1.N or latest')
+    .option('--config <file>', 'podsec.yaml with assignments (excludes --level and --pss-version)')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif']).default('table'),
+    )
+    .option(
+      '--exclude <glob>',
+      'skip paths matching this glob in directory walks (repeatable)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option('--no-color', 'never colour the table')
+    .action(async (paths: string[], opts: Record<string, unknown>, cmd: Command) => {
+      const { runScan } = await import('./commands/scan.js');
+      process.exitCode = await runScan(paths, {
+        level: opts['level'] as string | undefined,
+        pssVersion: opts['pssVersion'] as string | undefined,
+        config: opts['config'] as string | undefined,
+        format: opts['format'] as 'table' | 'json' | 'sarif',
+        exclude: opts['exclude'] as string[],
+        color: opts['color'] !== false,
+        levelGiven: cmd.getOptionValueSource('level') === 'cli',
+        versionGiven: cmd.getOptionValueSource('pssVersion') === 'cli',
+      });
+    });
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
+      if (err.code === 'commander.help') return EXIT_OK;
+      return EXIT_USAGE;
+    }
+    if (err instanceof PodsecError) {
+      process.stderr.write(`podsec: ${err.message}\n`);
+      if (err.hint !== undefined) process.stderr.write(`hint: ${err.hint}\n`);
+      if (isDebug(argv) && err.stack !== undefined) process.stderr.write(`${err.stack}\n`);
+      return err.code === 'USAGE' || err.code.startsWith('INPUT') || err.code === 'CONFIG_INVALID'
+        ? EXIT_USAGE
+        : EXIT_FINDINGS;
+    }
+    const e = err instanceof Error ? err : new Error(String(err));
+    process.stderr.write(`podsec: internal error: ${e.message}\n`);
+    if (isDebug(argv)) process.stderr.write(`${e.stack ?? ''}\n`);
+    else process.stderr.write('hint: run again with --debug for details, and report it\n');
+    return EXIT_USAGE;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith('/cli/main.js');
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`podsec: ${String(err)}\n`);
+      process.exitCode = EXIT_USAGE;
+    },
+  );
+}

@@ -1,0 +1,110 @@
+/**
+ * The default, human form of a scan: one block per resource, worst first within a file,
+ * each violation with its position, check, container and fix hint, then the errors and the counts.
+ * Colour only when asked (a terminal without NO_COLOR); golden tests render without it.
+ */
+import type { ResultJson, ScanReport, ViolationJson } from './result-json.js';
+
+interface Palette {
+  red(s: string): string;
+  yellow(s: string): string;
+  green(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+  cyan(s: string): string;
+}
+
+const ansi = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
+const COLOR: Palette = {
+  red: ansi(31, 39),
+  yellow: ansi(33, 39),
+  green: ansi(32, 39),
+  dim: ansi(2, 22),
+  bold: ansi(1, 22),
+  cyan: ansi(36, 39),
+};
+const identity = (s: string) => s;
+const PLAIN: Palette = { red: identity, yellow: identity, green: identity, dim: identity, bold: identity, cyan: identity };
+
+const STATUS_LABEL: Record<ResultJson['status'], string> = {
+  denied: 'DENIED',
+  warned: 'WARNED',
+  audited: 'AUDITED',
+  allowed: 'PASS',
+  exempt: 'EXEMPT',
+  notApplicable: 'N/A',
+};
+
+function statusText(r: ResultJson, p: Palette): string {
+  const label = STATUS_LABEL[r.status];
+  switch (r.status) {
+    case 'denied':
+      return p.bold(p.red(label));
+    case 'warned':
+    case 'audited':
+      return p.yellow(label);
+    case 'allowed':
+      return p.green(label);
+    default:
+      return p.dim(label);
+  }
+}
+
+function resourceName(r: ResultJson): string {
+  const ns = r.namespace === null ? '' : `${r.namespace}/`;
+  return `${r.kind ?? '?'} ${ns}${r.name ?? '(unnamed)'}`;
+}
+
+function effectText(v: ViolationJson, p: Palette): string {
+  if (v.exemptedBy !== null) return p.dim(`exempt: ${v.exemptedBy.reason}`);
+  const effects = [...new Set(v.effects.map((e) => e.effect))];
+  const text = effects.join(',');
+  return effects.includes('deny') ? p.red(text) : p.yellow(text);
+}
+
+export function renderTable(report: ScanReport, opts: { color: boolean }): string {
+  const p = opts.color ? COLOR : PLAIN;
+  const lines: string[] = [];
+  const shown = report.results.filter((r) => r.status !== 'notApplicable');
+  for (const r of shown) {
+    const where = r.file === null ? '' : `${r.file}${r.line === null ? '' : `:${r.line}`}`;
+    const policy = `${r.policy.level}:${r.policy.version}`;
+    const count = r.violations.length;
+    const countText = count === 0 ? '' : `  ${count} violation${count === 1 ? '' : 's'}`;
+    lines.push(`${statusText(r, p)}  ${p.bold(resourceName(r))}  ${p.dim(where)}  ${p.dim(policy)}${countText}`);
+    if (r.reason !== undefined && count === 0) lines.push(`    ${p.dim(r.reason)}`);
+    for (const v of r.violations) {
+      const pos = v.line === null ? '' : `${v.line}:${v.column ?? 1}`;
+      const container = v.container === null ? '' : ` [${v.container}]`;
+      lines.push(`    ${p.dim(pos.padEnd(8))}${p.cyan(v.check)}${container}  ${effectText(v, p)}`);
+      lines.push(`        ${v.message}`);
+      lines.push(`        ${p.dim(`at ${v.path}`)}`);
+      if (v.parameter !== null) lines.push(`        ${p.dim(`decided by parameter ${v.parameter}`)}`);
+      lines.push(`        ${p.dim(`fix: ${v.hint}`)}`);
+    }
+  }
+  if (report.errors.length > 0) {
+    if (lines.length > 0) lines.push('');
+    lines.push(p.bold(p.red(`${report.errors.length} input error${report.errors.length === 1 ? '' : 's'}:`)));
+    for (const e of report.errors) {
+      const pos = e.line === null ? '' : `:${e.line}${e.column == null ? '' : `:${e.column}`}`;
+      lines.push(`  ${e.file ?? '-'}${pos}: ${e.message}`);
+      if (e.hint !== undefined) lines.push(`    ${p.dim(`hint: ${e.hint}`)}`);
+    }
+  }
+  const s = report.summary;
+  const parts = [
+    `${s.documents} object${s.documents === 1 ? '' : 's'}`,
+    s.denied > 0 ? p.red(`${s.denied} denied`) : `${s.denied} denied`,
+    `${s.warned} warned`,
+    `${s.audited} audited`,
+    p.green(`${s.allowed} passed`),
+  ];
+  if (s.exempt > 0) parts.push(`${s.exempt} exempt`);
+  if (s.notApplicable > 0) parts.push(`${s.notApplicable} not applicable`);
+  if (s.skipped > 0) parts.push(`${s.skipped} skipped (not Kubernetes objects)`);
+  if (s.errors > 0) parts.push(p.red(`${s.errors} error${s.errors === 1 ? '' : 's'}`));
+  if (lines.length > 0) lines.push('');
+  lines.push(parts.join(', '));
+  return `${lines.join('\n')}\n`;
+}
