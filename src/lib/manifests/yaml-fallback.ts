@@ -33,9 +33,9 @@ function keyOf(pair: Pair): string | undefined {
   if (!isScalar(k)) return undefined;
   const v: unknown = k.value;
   if (v === null) return '';
-  return typeof v === 'object' || typeof v === 'function'
-    ? undefined
-    : String(v as string | number | boolean);
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return undefined;
 }
 
 function startOf(node: unknown): number | undefined {

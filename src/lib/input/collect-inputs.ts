@@ -1,0 +1,222 @@
+/**
+ * Reads the inputs of a command: files, directories walked in a stable order, and stdin. Every
+ * input that cannot be used (missing, unreadable, binary, too large, a symlink loop) becomes a
+ * problem value with its file name, so one bad file never stops the others from being read.
+ */
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { join } from 'node:path';
+import { GlobSet } from './glob.js';
+
+export interface InputFile {
+  /** The path as given on the command line joined with the path found below it; '-' for stdin. */
+  display: string;
+  text: string;
+}
+
+export interface InputProblem {
+  file: string;
+  line?: number;
+  message: string;
+  hint?: string;
+}
+
+export interface CollectOptions {
+  /** Globs skipped in directory walks (matched against the relative path and the base name). */
+  exclude?: readonly string[] | undefined;
+  stdin?: NodeJS.ReadableStream | undefined;
+  /** Larger files are problems, not inputs. Default 64 MiB. */
+  maxFileBytes?: number | undefined;
+  /** Called with the number of files read so far. */
+  onProgress?: ((n: number) => void) | undefined;
+}
+
+export interface CollectedInputs {
+  files: InputFile[];
+  problems: InputProblem[];
+  /** Display names given directly on the command line (not found in a walk). */
+  explicit: Set<string>;
+}
+
+export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
+const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
+const SKIPPED_DIRECTORIES = new Set(['.git', 'node_modules']);
+
+function errorCode(e: unknown): string | undefined {
+  return e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+}
+
+function describe(e: unknown): string {
+  switch (errorCode(e)) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ELOOP':
+      return 'too many levels of symbolic links';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ENOTDIR':
+      return 'not a directory';
+    default:
+      return e instanceof Error ? e.message : String(e);
+  }
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Text of a manifest file, or why it is not one. The UTF-8 BOM is dropped. */
+export function decodeManifest(bytes: Uint8Array): { text: string } | { problem: string } {
+  if (bytes.includes(0)) return { problem: 'binary file, not a manifest' };
+  try {
+    return { text: decoder.decode(bytes) };
+  } catch {
+    return { problem: 'binary file, not a manifest (not valid UTF-8)' };
+  }
+}
+
+function tooLarge(size: number, limit: number): string {
+  return `file too large (${size} bytes; the limit is ${limit})`;
+}
+
+async function readStream(stream: NodeJS.ReadableStream, limit: number): Promise<Buffer | { size: number }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += buf.length;
+    // Keep counting but stop holding data once over the limit.
+    if (size <= limit) chunks.push(buf);
+  }
+  return size > limit ? { size } : Buffer.concat(chunks, size);
+}
+
+class Collector {
+  readonly files: InputFile[] = [];
+  readonly problems: InputProblem[] = [];
+  readonly explicit = new Set<string>();
+  private readonly excludes: GlobSet;
+  private readonly limit: number;
+  private readonly reportedLoops = new Set<string>();
+
+  constructor(private readonly opts: CollectOptions) {
+    this.excludes = new GlobSet(opts.exclude ?? []);
+    this.limit = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  }
+
+  private problem(file: string, message: string, hint?: string): void {
+    this.problems.push(hint === undefined ? { file, message } : { file, message, hint });
+  }
+
+  private accept(display: string, bytes: Uint8Array): void {
+    const decoded = decodeManifest(bytes);
+    if ('problem' in decoded) this.problem(display, decoded.problem);
+    else {
+      this.files.push({ display, text: decoded.text });
+      this.opts.onProgress?.(this.files.length);
+    }
+  }
+
+  async readPath(path: string, info: Stats): Promise<void> {
+    if (info.size > this.limit) {
+      this.problem(path, tooLarge(info.size, this.limit));
+      return;
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (e) {
+      this.problem(path, describe(e));
+      return;
+    }
+    if (bytes.length > this.limit) this.problem(path, tooLarge(bytes.length, this.limit));
+    else this.accept(path, bytes);
+  }
+
+  async readStdin(): Promise<void> {
+    this.explicit.add('-');
+    const data = await readStream(this.opts.stdin ?? process.stdin, this.limit);
+    if (Buffer.isBuffer(data)) this.accept('-', data);
+    else this.problem('-', tooLarge(data.size, this.limit));
+  }
+
+  async add(arg: string): Promise<void> {
+    if (arg === '-') return this.readStdin();
+    let info: Stats;
+    try {
+      info = await stat(arg);
+    } catch (e) {
+      this.problem(arg, describe(e));
+      return;
+    }
+    if (info.isDirectory()) {
+      const key = `${info.dev}:${info.ino}`;
+      await this.walk(arg, '', [key]);
+    } else {
+      this.explicit.add(arg);
+      await this.readPath(arg, info);
+    }
+  }
+
+  /** Walk `dir` (display path), `rel` being its path below the argument; `chain` holds dev:ino of its ancestors. */
+  private async walk(dir: string, rel: string, chain: string[]): Promise<void> {
+    let names: string[];
+    try {
+      names = (await readdir(dir)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    } catch (e) {
+      this.problem(dir, describe(e));
+      return;
+    }
+    for (const name of names) {
+      const path = join(dir, name);
+      const relPath = rel === '' ? name : `${rel}/${name}`;
+      if (this.excludes.matches(relPath)) continue;
+      let info: Stats;
+      try {
+        info = await stat(path);
+      } catch (e) {
+        // A dangling symlink or an entry that vanished during the walk.
+        this.problem(path, errorCode(e) === 'ENOENT' ? 'broken symbolic link or vanished file' : describe(e));
+        continue;
+      }
+      if (info.isDirectory()) {
+        if (SKIPPED_DIRECTORIES.has(name)) continue;
+        const key = `${info.dev}:${info.ino}`;
+        if (chain.includes(key)) {
+          await this.reportLoop(path, key);
+          continue;
+        }
+        await this.walk(path, relPath, [...chain, key]);
+      } else if (info.isFile()) {
+        const lower = name.toLowerCase();
+        if (MANIFEST_EXTENSIONS.some((ext) => lower.endsWith(ext))) await this.readPath(path, info);
+      }
+    }
+  }
+
+  private async reportLoop(path: string, key: string): Promise<void> {
+    if (this.reportedLoops.has(key)) return;
+    this.reportedLoops.add(key);
+    let target = '';
+    try {
+      target = await realpath(path);
+    } catch {
+      // The message is still useful without the target.
+    }
+    this.problem(
+      path,
+      `directory loop: symbolic link back to ${target === '' ? 'a parent directory' : target}; not followed`,
+    );
+  }
+}
+
+/** Read every input named on the command line; problems are values, in the order met. */
+export async function collectInputs(
+  paths: readonly string[],
+  opts: CollectOptions = {},
+): Promise<CollectedInputs> {
+  const c = new Collector(opts);
+  for (const p of paths) await c.add(p);
+  return { files: c.files, problems: c.problems, explicit: c.explicit };
+}
