@@ -1,0 +1,33 @@
+/** Public surface of podsec.yaml handling: types, defaults, the loader and label selectors. */
+export type {
+  Assignment,
+  AssignmentExemption,
+  AssignmentParameters,
+  ClusterExemptions,
+  Effect,
+  PodsecConfig,
+  PodTemplatePath,
+  WorkloadEffect,
+} from './types.js';
+export {
+  API_VERSION,
+  DEFAULT_EFFECT,
+  DEFAULT_EXCLUDED_NAMESPACES,
+  DEFAULT_WORKLOADS,
+  EFFECTS,
+  INITIATIVES,
+  KIND,
+  WORKLOAD_EFFECTS,
+} from './types.js';
+export { expiryInstant, loadConfigText, parseVersionText } from './load.js';
+export type { LoadOptions, LoadResult } from './load.js';
+export { loadConfigFile } from './load-file.js';
+export {
+  isEmptySelector,
+  labelKeyProblem,
+  labelValueProblem,
+  matchesSelector,
+  SELECTOR_OPERATORS,
+} from './label-selector.js';
+export type { LabelSelector, LabelSelectorRequirement, SelectorOperator } from './label-selector.js';
+export { activeChecks, knownCheckIds } from './active-checks.js';
