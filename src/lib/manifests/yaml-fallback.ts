@@ -34,6 +34,8 @@ function keyOf(pair: Pair): string | undefined {
   const v: unknown = k.value;
   if (v === null) return '';
   if (typeof v === 'string') return v;
+  // With `merge: true` the `<<` key's value is a symbol.
+  if (typeof v === 'symbol') return v.description === '<<' ? '<<' : undefined;
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   return undefined;
 }
@@ -149,7 +151,8 @@ function fromYamlDocument(
     if (template !== -1) return problem(template, TEMPLATE_MESSAGE, TEMPLATE_HINT);
     if (error.code === 'DUPLICATE_KEY') {
       const key = keyTextAt(text, base + error.pos[0]);
-      return problem(error.pos[0], key === '' ? 'duplicate key' : `duplicate key ${key}`);
+      const quoted = /^["']/.test(key) ? key : JSON.stringify(key);
+      return problem(error.pos[0], key === '' ? 'duplicate key' : `duplicate key ${quoted}`);
     }
     if (error.code === 'RESOURCE_EXHAUSTION') return problem(docStart, aliasBombMessage());
     return problem(error.pos[0], `invalid YAML: ${firstSentence(error.message)}`);
@@ -158,8 +161,11 @@ function fromYamlDocument(
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (e) {
-    if (e instanceof ReferenceError && /alias|resource exhaustion/i.test(e.message)) {
-      return problem(docStart, aliasBombMessage());
+    if (e instanceof ReferenceError) {
+      const unresolved = /^Unresolved alias.*: (.*)$/.exec(e.message);
+      if (unresolved)
+        return problem(docStart, `alias *${unresolved[1]} has no anchor &${unresolved[1]} before it`);
+      if (/resource exhaustion|alias/i.test(e.message)) return problem(docStart, aliasBombMessage());
     }
     if (e instanceof RangeError) return problem(docStart, 'document nested too deeply');
     throw e;
