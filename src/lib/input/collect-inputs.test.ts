@@ -1,0 +1,205 @@
+/** collectInputs against real temporary directories: walks, excludes, stdin and every bad-input case. */
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collectInputs } from './collect-inputs.js';
+import { globToRegExp, GlobSet } from './glob.js';
+
+let root = '';
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'podsec-input-'));
+});
+
+afterEach(async () => {
+  await chmod(join(root, 'secret.yaml'), 0o644).catch(() => undefined);
+  await rm(root, { recursive: true, force: true });
+});
+
+async function put(rel: string, content: string | Uint8Array): Promise<string> {
+  const path = join(root, rel);
+  await mkdir(join(path, '..'), { recursive: true });
+  await writeFile(path, content);
+  return path;
+}
+
+describe('directory walks', () => {
+  it('reads manifests recursively in sorted order and skips other files, .git and node_modules', async () => {
+    await put('b.yaml', 'b: 1');
+    await put('a.yml', 'a: 1');
+    await put('c.json', '{}');
+    await put('README.md', '# no');
+    await put('sub/z.yaml', 'z: 1');
+    await put('sub/deeper/y.YAML', 'y: 1');
+    await put('.git/config.yaml', 'x: 1');
+    await put('node_modules/pkg/x.yaml', 'x: 1');
+    const got = await collectInputs([root]);
+    expect(got.problems).toEqual([]);
+    expect(got.files.map((f) => f.display)).toEqual(
+      ['a.yml', 'b.yaml', 'c.json', 'sub/deeper/y.YAML', 'sub/z.yaml'].map((p) => join(root, p)),
+    );
+    expect(got.explicit.size).toBe(0);
+  });
+
+  it.each([
+    {
+      name: 'base-name glob',
+      exclude: ['*.test.yaml'],
+      want: ['app.yaml', 'charts/c.yaml', 'charts/sub/d.yaml'],
+    },
+    { name: 'directory glob', exclude: ['charts/**'], want: ['app.test.yaml', 'app.yaml'] },
+    { name: 'directory name', exclude: ['charts'], want: ['app.test.yaml', 'app.yaml'] },
+    {
+      name: 'question mark',
+      exclude: ['app.yam?'],
+      want: ['app.test.yaml', 'charts/c.yaml', 'charts/sub/d.yaml'],
+    },
+    {
+      name: 'double star in the middle',
+      exclude: ['charts/**/d.yaml'],
+      want: ['app.test.yaml', 'app.yaml', 'charts/c.yaml'],
+    },
+  ])('--exclude: $name', async ({ exclude, want }) => {
+    await put('app.yaml', 'a: 1');
+    await put('app.test.yaml', 'a: 1');
+    await put('charts/c.yaml', 'c: 1');
+    await put('charts/sub/d.yaml', 'd: 1');
+    const got = await collectInputs([root], { exclude });
+    expect(got.files.map((f) => f.display)).toEqual(want.map((p) => join(root, p)));
+  });
+
+  it('reports a symlink loop once and keeps walking', async () => {
+    await put('d/a.yaml', 'a: 1');
+    await put('d/z.yaml', 'z: 1');
+    await symlink('..', join(root, 'd', 'loop'));
+    await symlink('.', join(root, 'd', 'self'));
+    const got = await collectInputs([join(root, 'd')]);
+    // d/loop -> root, whose only entry d is an ancestor; d/self -> d: both lead back to d, reported once.
+    expect(got.files.map((f) => f.display)).toEqual([join(root, 'd/a.yaml'), join(root, 'd/z.yaml')]);
+    expect(got.problems).toHaveLength(1);
+    expect(got.problems[0]?.message).toMatch(/^directory loop: symbolic link back to .*\/d; not followed$/);
+  });
+
+  it('reports a dangling symlink', async () => {
+    await put('ok.yaml', 'a: 1');
+    await symlink(join(root, 'missing.yaml'), join(root, 'dangling.yaml'));
+    const got = await collectInputs([root]);
+    expect(got.files.map((f) => f.display)).toEqual([join(root, 'ok.yaml')]);
+    expect(got.problems).toEqual([
+      { file: join(root, 'dangling.yaml'), message: 'broken symbolic link or vanished file' },
+    ]);
+  });
+});
+
+describe('files and problems', () => {
+  it('an explicit file is read whatever its extension and marked explicit', async () => {
+    const path = await put('manifest.txt', 'kind: Pod');
+    const got = await collectInputs([path]);
+    expect(got.files).toEqual([{ display: path, text: 'kind: Pod' }]);
+    expect([...got.explicit]).toEqual([path]);
+  });
+
+  it('strips a UTF-8 byte order mark', async () => {
+    const path = await put('bom.yaml', '\uFEFFa: 1');
+    expect((await collectInputs([path])).files[0]?.text).toBe('a: 1');
+  });
+
+  it.each([
+    {
+      name: 'missing path',
+      setup: () => Promise.resolve(join(root, 'nope.yaml')),
+      message: 'no such file or directory',
+    },
+    {
+      name: 'NUL bytes',
+      setup: () => put('bin.yaml', new Uint8Array([0x61, 0x00, 0x62])),
+      message: 'binary file, not a manifest',
+    },
+    {
+      name: 'invalid UTF-8',
+      setup: () => put('latin1.yaml', new Uint8Array([0x61, 0x3a, 0x20, 0xe9, 0x0a])),
+      message: 'binary file, not a manifest (not valid UTF-8)',
+    },
+    {
+      name: 'file over maxFileBytes',
+      setup: () => put('big.yaml', 'a: 1\n'.repeat(100)),
+      message: 'file too large (500 bytes; the limit is 100)',
+      maxFileBytes: 100,
+    },
+  ])('$name', async ({ setup, message, maxFileBytes }) => {
+    const path = await setup();
+    const good = await put('good.yaml', 'g: 1');
+    const got = await collectInputs([path, good], maxFileBytes === undefined ? {} : { maxFileBytes });
+    expect(got.problems).toEqual([{ file: path, message }]);
+    expect(got.files.map((f) => f.display)).toEqual([good]);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('unreadable file (chmod 000)', async () => {
+    const path = await put('secret.yaml', 'a: 1');
+    await chmod(path, 0o000);
+    const got = await collectInputs([path]);
+    expect(got.problems).toEqual([{ file: path, message: 'permission denied' }]);
+    expect(got.files).toEqual([]);
+  });
+
+  it('counts progress per file read', async () => {
+    await put('a.yaml', 'a: 1');
+    await put('b.yaml', 'b: 1');
+    const seen: number[] = [];
+    await collectInputs([root], { onProgress: (n) => seen.push(n) });
+    expect(seen).toEqual([1, 2]);
+  });
+});
+
+describe('stdin', () => {
+  it.each([
+    {
+      name: 'buffers',
+      chunks: [Buffer.from('a: 1\n'), Buffer.from('---\nb: 2\n')],
+      text: 'a: 1\n---\nb: 2\n',
+    },
+    { name: 'strings', chunks: ['x: ', 'y'], text: 'x: y' },
+    {
+      name: 'a multi-byte character split across chunks',
+      chunks: [Buffer.from([0x61, 0x3a, 0x20, 0xc3]), Buffer.from([0xa9])],
+      text: 'a: é',
+    },
+  ])('reads $name', async ({ chunks, text }) => {
+    const got = await collectInputs(['-'], { stdin: Readable.from(chunks) });
+    expect(got.files).toEqual([{ display: '-', text }]);
+    expect(got.explicit.has('-')).toBe(true);
+  });
+
+  it('too large stdin is a problem', async () => {
+    const got = await collectInputs(['-'], {
+      stdin: Readable.from([Buffer.alloc(50, 0x61), Buffer.alloc(60, 0x61)]),
+      maxFileBytes: 100,
+    });
+    expect(got.problems).toEqual([{ file: '-', message: 'file too large (110 bytes; the limit is 100)' }]);
+  });
+});
+
+describe('globs', () => {
+  it.each([
+    { pattern: '*.yaml', path: 'a.yaml', match: true },
+    { pattern: '*.yaml', path: 'dir/a.yaml', match: false },
+    { pattern: '**/*.yaml', path: 'a.yaml', match: true },
+    { pattern: '**/*.yaml', path: 'x/y/a.yaml', match: true },
+    { pattern: 'a?c', path: 'abc', match: true },
+    { pattern: 'a?c', path: 'a/c', match: false },
+    { pattern: 'x/**', path: 'x/y/z', match: true },
+    { pattern: 'a.b', path: 'aXb', match: false },
+    { pattern: 'dir/', path: 'dir', match: true },
+  ])('$pattern ~ $path = $match', ({ pattern, path, match }) => {
+    expect(globToRegExp(pattern).test(path)).toBe(match);
+  });
+
+  it('GlobSet matches the base name too', () => {
+    const set = new GlobSet(['*.test.yaml', './vendor']);
+    expect(set.matches('deep/dir/x.test.yaml')).toBe(true);
+    expect(set.matches('vendor')).toBe(true);
+    expect(set.matches('deep/x.yaml')).toBe(false);
+  });
+});
