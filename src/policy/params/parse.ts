@@ -108,7 +108,16 @@ class Parser {
     this.issues.push({ path, message });
   }
 
+  /** Canonical names the user tried to set (even with a bad value), to avoid follow-on issues. */
+  readonly attempted = new Set<string>();
+
+  /** The key the user wrote for a canonical name (an alias, or the name itself). */
+  keyFor(name: string): string {
+    return this.setBy.get(name) ?? name;
+  }
+
   set<K extends keyof ParsedParameters>(name: K, key: string, value: ParsedParameters[K] | undefined): void {
+    this.attempted.add(name);
     if (value === undefined) return;
     const prior = this.setBy.get(name);
     if (prior !== undefined) {
@@ -405,8 +414,10 @@ function parseOne(p: Parser, key: string, v: unknown): void {
         if (k !== 'rule' && k !== 'ranges')
           p.issue([key, k], `unknown field "${k}"; expected {rule, ranges}`);
       }
-      if (v['rule'] === undefined) p.issue([key, 'rule'], 'rule is required');
-      else if (name === 'runAsUser')
+      if (v['rule'] === undefined) {
+        p.issue([key, 'rule'], 'rule is required');
+        p.attempted.add(`${name}Rule`);
+      } else if (name === 'runAsUser')
         p.set('runAsUserRule', key, p.oneOf(v['rule'], [key, 'rule'], USER_RULES));
       else p.set(`${name}Rule`, key, p.oneOf(v['rule'], [key, 'rule'], GROUP_RULES));
       if (v['ranges'] !== undefined) p.set(`${name}Ranges`, key, p.rangeList(v['ranges'], [key, 'ranges']));
@@ -459,11 +470,15 @@ function checkRuleRanges(p: Parser, initiative: InitiativeName): void {
     const rule = p.out[`${f}Rule`];
     const hasRanges = p.out[`${f}Ranges`] !== undefined || defaults[`${f}Ranges`] !== undefined;
     const ruleOrDefault = rule ?? (defaults[`${f}Rule`] as string | undefined);
-    if ((rule === 'MustRunAs' || rule === 'MayRunAs') && !hasRanges) {
-      p.issue([`${f}Rule`], `${f}Rule ${rule} needs ${f}Ranges ({ranges: [{min, max}]})`);
+    if ((rule === 'MustRunAs' || rule === 'MayRunAs') && !hasRanges && !p.attempted.has(`${f}Ranges`)) {
+      const key = p.keyFor(`${f}Rule`);
+      p.issue(
+        [key],
+        `${f}Rule ${rule} needs ${key === f ? `${f}.ranges` : `${f}Ranges ({ranges: [{min, max}]})`}`,
+      );
     }
-    if (p.out[`${f}Ranges`] !== undefined && ruleOrDefault === undefined) {
-      p.issue([`${f}Ranges`], `${f}Ranges has no effect without ${f}Rule (MustRunAs or MayRunAs)`);
+    if (p.out[`${f}Ranges`] !== undefined && ruleOrDefault === undefined && !p.attempted.has(`${f}Rule`)) {
+      p.issue([p.keyFor(`${f}Ranges`)], `${f}Ranges has no effect without ${f}Rule (MustRunAs or MayRunAs)`);
     }
   }
 }
