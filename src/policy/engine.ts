@@ -104,7 +104,7 @@ interface CompiledExemption {
 }
 
 /** An assignment ready to run; only non-disabled assignments are compiled. */
-interface CompiledAssignment {
+export interface CompiledAssignment {
   readonly name: string;
   readonly effect: Exclude<Effect, 'disabled'>;
   readonly workloads: WorkloadEffect;
@@ -141,6 +141,8 @@ const INITIATIVE_RANK: Readonly<Record<InitiativeName, number>> = {
 const EFFECT_RANK: Readonly<Record<Exclude<Effect, 'disabled'>, number>> = { audit: 1, warn: 2, deny: 3 };
 const PRIVILEGED_LATEST: PolicyInfo = { level: 'privileged', version: 'latest' };
 const LABEL_CACHE_LIMIT = 1024;
+const NO_ASSIGNMENTS: readonly CompiledAssignment[] = [];
+const NO_CONTEXT: EvaluationContext = {};
 
 function isAzure(initiative: InitiativeName): boolean {
   return initiative === 'azure-baseline' || initiative === 'azure-restricted';
@@ -471,7 +473,11 @@ function exempt(info: PolicyInfo, reason: string): ObjectEvaluation {
  * Evaluates ONE object (the caller expands Lists). Kinds without a pod template are
  * notApplicable; cluster exemptions give `exempt`; otherwise every applicable assignment runs.
  */
-export function evaluateObject(policy: Policy, obj: unknown, ctx: EvaluationContext = {}): ObjectEvaluation {
+export function evaluateObject(
+  policy: Policy,
+  obj: unknown,
+  ctx: EvaluationContext = NO_CONTEXT,
+): ObjectEvaluation {
   const extraction = extractPod(obj, policy.podTemplatePaths);
   if (extraction.kind === 'notApplicable') return notApplicable(policy, extraction.reason);
   if (extraction.kind === 'list') return notApplicable(policy, 'a list: each item is evaluated on its own');
@@ -480,21 +486,24 @@ export function evaluateObject(policy: Policy, obj: unknown, ctx: EvaluationCont
   const namespace =
     ctx.namespace !== undefined ? ctx.namespace : typeof meta.namespace === 'string' ? meta.namespace : null;
   const labels = stringLabels(meta);
-  const extra = ctx.namespaceLabels === undefined ? [] : labelAssignments(policy, ctx.namespaceLabels);
+  const extra =
+    ctx.namespaceLabels === undefined ? NO_ASSIGNMENTS : labelAssignments(policy, ctx.namespaceLabels);
 
+  // Scope first (cheap set lookups); only in-scope assignments run their checks.
   let strictest: CompiledAssignment | null = null;
-  const applicable: CompiledAssignment[] = [];
-  for (const list of [policy.assignments, extra]) {
-    for (const a of list) {
-      if (!inScope(a, namespace, labels)) continue;
-      applicable.push(a);
-      if (strictest === null || a.rank > strictest.rank) strictest = a;
-    }
+  let applicable: CompiledAssignment[] | null = null;
+  const total = policy.assignments.length + extra.length;
+  for (let i = 0; i < total; i++) {
+    const a = i < policy.assignments.length ? policy.assignments[i]! : extra[i - policy.assignments.length]!;
+    if (!inScope(a, namespace, labels)) continue;
+    (applicable ??= []).push(a);
+    if (strictest === null || a.rank > strictest.rank) strictest = a;
   }
   const info = strictest?.info ?? policy.fallback;
 
-  if (namespace !== null && policy.exemptNamespaces.has(namespace))
+  if (namespace !== null && policy.exemptNamespaces.size > 0 && policy.exemptNamespaces.has(namespace)) {
     return exempt(info, `namespace "${namespace}" is exempt`);
+  }
   if (ctx.username !== undefined && policy.exemptUsernames.has(ctx.username)) {
     return exempt(info, `user "${ctx.username}" is exempt`);
   }
@@ -502,7 +511,7 @@ export function evaluateObject(policy: Policy, obj: unknown, ctx: EvaluationCont
   if (typeof runtimeClass === 'string' && policy.exemptRuntimeClasses.has(runtimeClass)) {
     return exempt(info, `runtimeClass "${runtimeClass}" is exempt`);
   }
-  if (applicable.length === 0) return { status: 'allowed', allowed: true, policy: info, violations: [] };
+  if (applicable === null) return { status: 'allowed', allowed: true, policy: info, violations: [] };
 
   let pending: Map<string, Pending> | null = null;
   // Assignments with the same check list share one evaluation.

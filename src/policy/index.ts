@@ -12,6 +12,7 @@ export {
 } from './engine.js';
 export type {
   AppliedEffect,
+  CompiledAssignment,
   EvaluationContext,
   ExemptedBy,
   NamespaceLabelPolicy,
