@@ -6,6 +6,7 @@
  * Policy's member definitions and their initiative values, which the user's parameters override.
  */
 import type { ObjectMeta, PodSpec } from '../../kube/types.js';
+import { ALLOWED, isWindowsPod } from '../pss/check-helpers.js';
 import type { ActiveCheck, CheckFn } from '../pss/types.js';
 import { addRule, capabilitiesCheck } from './capability-checks.js';
 import type { AddRule, DropRule } from './capability-checks.js';
@@ -88,13 +89,7 @@ function relaxesWindows(upstream: ActiveCheck | undefined): boolean {
 }
 
 function exemptWindows(check: CheckFn): CheckFn {
-  return (meta, spec) => {
-    const os: unknown = spec.os;
-    if (typeof os === 'object' && os !== null && (os as { name?: unknown }).name === 'windows') {
-      return { allowed: true };
-    }
-    return check(meta, spec);
-  };
+  return (meta, spec) => (isWindowsPod(spec) ? ALLOWED : check(meta, spec));
 }
 
 function active(id: string, check: CheckFn, parameter: string | null, upstream?: ActiveCheck): ActiveCheck {
