@@ -1,7 +1,8 @@
 /**
  * Writes N three-container Deployments (about 1 KB each) into one multi-document YAML file,
  * the input of the scan benchmark. Deterministic (no randomness), so figures compare across runs.
- * Roughly one in five passes restricted; the rest fail one to three checks.
+ * Three in ten pass restricted; the rest fail one to three checks (privileged, a missing
+ * allowPrivilegeEscalation, a hostPort).
  *
  * Usage: tsx bench/gen-deployments.ts [--count N] [--out FILE]
  */
@@ -29,17 +30,17 @@ function container(i: number, c: number, f: Flaws): string {
   const name = ['app', 'sidecar', 'metrics'][c] ?? `c${c}`;
   const lines = [
     `      - name: ${name}`,
-    `        image: registry.example.com/team-${i % 37}/${name}:1.${i % 13}.${c}`,
+    `        image: example.com/t${i % 37}/${name}:1.${i % 13}.${c}`,
     `        ports:`,
     `        - containerPort: ${8080 + c}`,
   ];
   if (f.hostPort && c === 0) lines.push(`          hostPort: ${30000 + (i % 2000)}`);
-  lines.push(
-    `          protocol: TCP`,
-    `        resources:`,
-    `          limits: {cpu: "${100 + c * 50}m", memory: ${64 * (c + 1)}Mi}`,
-    `        securityContext:`,
-  );
+  if (c === 0)
+    lines.push(
+      `        resources:`,
+      `          limits: {cpu: "${100 + c * 50}m", memory: ${64 * (c + 1)}Mi}`,
+    );
+  lines.push(`        securityContext:`);
   if (!(f.noEscalationField && c === 1)) lines.push(`          allowPrivilegeEscalation: false`);
   if (f.privileged && c === 2) lines.push(`          privileged: true`);
   lines.push(`          capabilities:`, `            drop: ["ALL"]`);
@@ -94,7 +95,9 @@ function main(argv: string[]): void {
   const text = generate(count);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, text);
-  console.log(`wrote ${count} Deployments, ${(text.length / count).toFixed(0)} bytes each on average, to ${out}`);
+  console.log(
+    `wrote ${count} Deployments, ${(text.length / count).toFixed(0)} bytes each on average, to ${out}`,
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main(process.argv.slice(2));

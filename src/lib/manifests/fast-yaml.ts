@@ -14,10 +14,17 @@
  */
 import { plainKey, resolvePlain } from './core-schema.js';
 
-/** Where a node starts: the key's offset for a mapping entry, the item's for a sequence item. */
-export interface PosNode {
-  readonly off: number;
-  readonly kids: Map<string, PosNode> | PosNode[] | undefined;
+/**
+ * Where nodes start, kept small because a scan keeps one per reported document: a scalar is just
+ * its offset; a collection is a branch with its children (and, for a mapping, their keys in
+ * parallel; duplicates, allowed only in JSON, are resolved by searching from the end).
+ * `off` is the key's offset for a mapping entry and the item's for a sequence item.
+ */
+export type PosTree = number | PosBranch;
+export interface PosBranch {
+  off: number;
+  readonly keys: string[] | undefined;
+  readonly kids: PosTree[];
 }
 
 export type FastResult =
@@ -27,7 +34,7 @@ export type FastResult =
       /** Offset of the first content, or of `start` when the document is empty. */
       readonly contentOffset: number;
       readonly empty: boolean;
-      readonly pos: PosNode | undefined;
+      readonly pos: PosTree | undefined;
     }
   | { readonly ok: false; readonly reason: string; readonly offset: number; readonly template: boolean };
 
@@ -100,7 +107,7 @@ class FastParser {
   private indent = -1;
   private depth = 0;
   /** Children of the node parsed last, when tracking positions. */
-  private lastKids: Map<string, PosNode> | PosNode[] | undefined = undefined;
+  private lastKids: PosBranch | undefined = undefined;
   /** Set by skipFlowSpace when it crossed a line break. */
   private crossedLine = false;
 
@@ -113,6 +120,14 @@ class FastParser {
     private readonly lenientKeys: boolean,
   ) {
     this.pos = start;
+  }
+
+  /** The position entry of the node parsed last, starting at `off`. */
+  private place(off: number): PosTree {
+    const branch = this.lastKids;
+    if (branch === undefined) return off;
+    branch.off = off;
+    return branch;
   }
 
   private giveUp(reason: string, offset = this.pos): never {
@@ -129,7 +144,7 @@ class FastParser {
     return c === SP || c === NL || c === -1 || c === TAB;
   }
 
-  parseDocument(): { value: unknown; contentOffset: number; empty: boolean; pos: PosNode | undefined } {
+  parseDocument(): { value: unknown; contentOffset: number; empty: boolean; pos: PosTree | undefined } {
     const start = this.pos;
     this.skipBlank();
     if (this.indent === -1) {
@@ -137,7 +152,7 @@ class FastParser {
         value: null,
         contentOffset: start,
         empty: true,
-        pos: this.track ? { off: start, kids: undefined } : undefined,
+        pos: this.track ? start : undefined,
       };
     }
     const contentOffset = this.pos;
@@ -147,7 +162,7 @@ class FastParser {
       value,
       contentOffset,
       empty: false,
-      pos: this.track ? { off: contentOffset, kids: this.lastKids } : undefined,
+      pos: this.track ? this.place(contentOffset) : undefined,
     };
   }
 
@@ -398,7 +413,7 @@ class FastParser {
   private parseMap(m: number, firstKey: string, firstKeyOff: number): Record<string, unknown> {
     const s = this.s;
     const obj: Record<string, unknown> = {};
-    const kids = this.track ? new Map<string, PosNode>() : undefined;
+    const branch: PosBranch | undefined = this.track ? { off: 0, keys: [], kids: [] } : undefined;
     let key = firstKey;
     let keyOff = firstKeyOff;
     for (;;) {
@@ -421,7 +436,10 @@ class FastParser {
         }
       } else value = this.parseInlineValue(m);
       setKey(obj, key, value);
-      kids?.set(key, { off: keyOff, kids: this.lastKids });
+      if (branch) {
+        branch.keys?.push(key);
+        branch.kids.push(this.place(keyOff));
+      }
 
       const n = this.indent;
       if (n < m) break;
@@ -436,7 +454,7 @@ class FastParser {
       if (this.pos - keyOff > MAX_IMPLICIT_KEY) this.giveUp('key too long', keyOff);
       key = token.key;
     }
-    this.lastKids = kids;
+    this.lastKids = branch;
     return obj;
   }
 
@@ -464,7 +482,7 @@ class FastParser {
   private parseSeq(col: number, compact: boolean): unknown[] {
     const s = this.s;
     const arr: unknown[] = [];
-    const kids = this.track ? ([] as PosNode[]) : undefined;
+    const branch: PosBranch | undefined = this.track ? { off: 0, keys: undefined, kids: [] } : undefined;
     for (;;) {
       // pos is on the '-'
       const dash = this.pos;
@@ -487,7 +505,7 @@ class FastParser {
         item = this.parseNode(col + (this.pos - dash), col);
       }
       arr.push(item);
-      kids?.push({ off: itemOff, kids: this.lastKids });
+      branch?.kids.push(this.place(itemOff));
 
       const n = this.indent;
       if (n < col) break;
@@ -498,7 +516,7 @@ class FastParser {
       }
       if (this.code(this.pos + 1) === TAB) this.giveUp('tab after a sequence indicator');
     }
-    this.lastKids = kids;
+    this.lastKids = branch;
     return arr;
   }
 
@@ -614,7 +632,7 @@ class FastParser {
 
   private parseFlowSeq(parentIndent: number): unknown[] {
     const arr: unknown[] = [];
-    const kids = this.track ? ([] as PosNode[]) : undefined;
+    const branch: PosBranch | undefined = this.track ? { off: 0, keys: undefined, kids: [] } : undefined;
     this.pos++;
     for (;;) {
       this.skipFlowSpace(parentIndent);
@@ -623,7 +641,7 @@ class FastParser {
       if (c === -1) this.giveUp('unterminated flow sequence');
       const off = this.pos;
       arr.push(this.parseFlowValue(parentIndent));
-      kids?.push({ off, kids: this.lastKids });
+      branch?.kids.push(this.place(off));
       this.skipFlowSpace(parentIndent);
       const d = this.code(this.pos);
       if (d === COMMA) this.pos++;
@@ -631,13 +649,13 @@ class FastParser {
       else this.giveUp('expected , or ] in a flow sequence');
     }
     this.pos++;
-    this.lastKids = kids;
+    this.lastKids = branch;
     return arr;
   }
 
   private parseFlowMap(parentIndent: number): Record<string, unknown> {
     const obj: Record<string, unknown> = {};
-    const kids = this.track ? new Map<string, PosNode>() : undefined;
+    const branch: PosBranch | undefined = this.track ? { off: 0, keys: [], kids: [] } : undefined;
     this.pos++;
     for (;;) {
       this.skipFlowSpace(parentIndent);
@@ -667,7 +685,10 @@ class FastParser {
         if (e !== COMMA && e !== RBRACE) value = this.parseFlowValue(parentIndent);
       } else if (d !== COMMA && d !== RBRACE) this.giveUp('expected : in a flow mapping');
       setKey(obj, key, value);
-      kids?.set(key, { off: keyOff, kids: this.lastKids });
+      if (branch) {
+        branch.keys?.push(key);
+        branch.kids.push(this.place(keyOff));
+      }
       this.skipFlowSpace(parentIndent);
       const e = this.code(this.pos);
       if (e === COMMA) this.pos++;
@@ -675,7 +696,7 @@ class FastParser {
       else this.giveUp('expected , or } in a flow mapping');
     }
     this.pos++;
-    this.lastKids = kids;
+    this.lastKids = branch;
     return obj;
   }
 

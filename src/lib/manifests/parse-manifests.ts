@@ -6,7 +6,7 @@
  * documents that have something to report.
  */
 import { parseFast } from './fast-yaml.js';
-import type { PosNode } from './fast-yaml.js';
+import type { PosTree } from './fast-yaml.js';
 import { LineIndex } from './line-index.js';
 import { splitDocuments } from './split-documents.js';
 import { TEMPLATE_HINT, TEMPLATE_MESSAGE } from './template-syntax.js';
@@ -20,9 +20,17 @@ import type {
 import { parseChunkWithYaml, parseStreamWithYaml } from './yaml-fallback.js';
 import type { FallbackResult } from './yaml-fallback.js';
 
-class FastDocument implements ManifestDocument {
-  private pos: PosNode | null | undefined;
+/**
+ * The position tree of the one document located last. Keeping a tree per document made a scan of
+ * 10,000 documents spend more time in the garbage collector (moving retained trees) than parsing;
+ * scanners locate one document's fields together, so one slot per file is enough.
+ */
+interface PositionSlot {
+  doc: FastDocument | undefined;
+  tree: PosTree | null;
+}
 
+class FastDocument implements ManifestDocument {
   constructor(
     readonly index: number,
     readonly value: unknown,
@@ -32,37 +40,43 @@ class FastDocument implements ManifestDocument {
     private readonly contentOffset: number,
     private readonly lines: LineIndex,
     private readonly lenientKeys: boolean,
+    private readonly slot: PositionSlot,
   ) {}
+
+  private tree(): PosTree | null {
+    if (this.slot.doc !== this) {
+      const r = parseFast(this.text, this.start, this.end, { track: true, lenientKeys: this.lenientKeys });
+      this.slot.tree = r.ok ? (r.pos ?? null) : null;
+      this.slot.doc = this;
+    }
+    return this.slot.tree;
+  }
 
   get line(): number {
     return this.lines.at(this.contentOffset).line;
   }
 
   locate(path: ManifestPath): SourcePosition & { exact: boolean } {
-    if (this.pos === undefined) {
-      const r = parseFast(this.text, this.start, this.end, { track: true, lenientKeys: this.lenientKeys });
-      this.pos = r.ok ? (r.pos ?? null) : null;
-    }
-    let node = this.pos;
+    // The document's own position needs no parsing.
+    if (path.length === 0) return { ...this.lines.at(this.contentOffset), exact: true };
+    let node = this.tree();
     if (node === null) return { ...this.lines.at(this.contentOffset), exact: false };
     let exact = true;
     for (const seg of path) {
-      const kids: Map<string, PosNode> | PosNode[] | undefined = node.kids;
-      const next: PosNode | undefined =
-        kids instanceof Map
-          ? typeof seg === 'string'
-            ? kids.get(seg)
-            : undefined
-          : kids !== undefined && typeof seg === 'number'
-            ? kids[seg]
-            : undefined;
+      let next: PosTree | undefined;
+      if (typeof node !== 'number') {
+        if (node.keys !== undefined) {
+          // From the end: in JSON the last of duplicate keys is the value.
+          if (typeof seg === 'string') next = node.kids[node.keys.lastIndexOf(seg)];
+        } else if (typeof seg === 'number') next = node.kids[seg];
+      }
       if (next === undefined) {
         exact = false;
         break;
       }
       node = next;
     }
-    return { ...this.lines.at(node.off), exact };
+    return { ...this.lines.at(typeof node === 'number' ? node : node.off), exact };
   }
 }
 
@@ -84,7 +98,7 @@ function tryJson(text: string, lines: LineIndex): ManifestDocument | undefined {
     // Not strict JSON: read it as YAML (JSON's superset), whose errors carry a line.
     return undefined;
   }
-  return new FastDocument(0, value, text, 0, text.length, first, lines, true);
+  return new FastDocument(0, value, text, 0, text.length, first, lines, true, { doc: undefined, tree: null });
 }
 
 /** What sends a whole stream to the `yaml` package: constructs that span documents. */
@@ -105,6 +119,7 @@ export function parseManifests(input: string): ParsedManifests {
   if (text.includes('\r\n')) text = text.replace(/\r\n/g, '\n');
   const lines = new LineIndex(text);
   const out: ParsedManifests = { documents: [], problems: [] };
+  const slot: PositionSlot = { doc: undefined, tree: null };
 
   const json = tryJson(text, lines);
   if (json) {
@@ -130,6 +145,7 @@ export function parseManifests(input: string): ParsedManifests {
             r.empty ? chunk.start : r.contentOffset,
             lines,
             false,
+            slot,
           ),
         );
         return;
