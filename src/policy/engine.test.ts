@@ -98,19 +98,21 @@ describe('policyFromLevel (scan without --config)', () => {
       name: 'privileged container in a pod',
       obj: pod(privileged(1)),
       status: 'denied',
-      violations: ['privileged spec.containers.1.securityContext.privileged restricted=deny'],
+      violations: ['privileged spec.containers.1.securityContext.privileged restricted:latest=deny'],
     },
     {
       name: 'privileged container in a Deployment: absolute template path',
       obj: deployment(privileged(0)),
       status: 'denied',
-      violations: ['privileged spec.template.spec.containers.0.securityContext.privileged restricted=deny'],
+      violations: [
+        'privileged spec.template.spec.containers.0.securityContext.privileged restricted:latest=deny',
+      ],
     },
     {
       name: 'kube-system is not excluded without a config',
       obj: pod(all(ns('kube-system'), hostNetwork)),
       status: 'denied',
-      violations: ['hostNamespaces spec.hostNetwork restricted=deny'],
+      violations: ['hostNamespaces spec.hostNetwork restricted:latest=deny'],
     },
   ])('$name', ({ obj, status, violations }) => {
     const e = evaluateObject(restricted, obj);

@@ -229,11 +229,12 @@ export function compilePolicy(config: PodsecConfig, now: Date = new Date()): Pol
   };
 }
 
-/** What `podsec scan` runs without --config: one assignment {level, version, effect deny}, no scope. */
+/** What `podsec scan` runs without --config: one assignment `<level>:<version>` {effect deny}, no scope. */
 export function policyFromLevel(level: Level, version: PolicyVersion): Policy {
   const base = emptyPolicy({ level, version: formatVersion(version) }, Date.now());
   if (level === 'privileged') return { ...base, assignments: [] };
-  const assignment = levelAssignment(level, level, version, 'deny', 'warn');
+  // Named as PSA names a policy in its messages: `restricted:latest`.
+  const assignment = levelAssignment(`${level}:${formatVersion(version)}`, level, version, 'deny', 'warn');
   return { ...base, assignments: [compileAssignment(assignment, base.now, base.checkCache)!] };
 }
 
