@@ -38,7 +38,9 @@ if (existsSync(json)) {
   passed += r.numPassedTests;
   failed += r.numFailedTests;
   // A suite that fails to load counts its file as a failure, not as zero tests.
-  const broken = (r.testResults ?? []).filter((f) => f.status === 'failed' && f.assertionResults.length === 0);
+  const broken = (r.testResults ?? []).filter(
+    (f) => f.status === 'failed' && f.assertionResults.length === 0,
+  );
   failed += broken.length;
   for (const f of broken) failures.push(`suite ${f.name}`);
   if (r.numFailedTests > 0) failures.push(`${r.numFailedTests} vitest test(s)`);

@@ -52,7 +52,10 @@ describe.skipIf(!existsSync(bin))('podsec executable', () => {
   });
 
   it('reads stdin when given -', () => {
-    const r = podsec(['scan', '-', '--format', 'json'], readFileSync(`${root}examples/insecure/app.yaml`, 'utf8'));
+    const r = podsec(
+      ['scan', '-', '--format', 'json'],
+      readFileSync(`${root}examples/insecure/app.yaml`, 'utf8'),
+    );
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout) as { results: { file: string }[] };
     expect(report.results.every((x) => x.file === '-')).toBe(true);

@@ -27,7 +27,8 @@ export function sarifValidator(): ValidateFunction {
   // The package ships the draft-04 text; its keywords are the same in draft-07 except the id spelling.
   delete schema['$schema'];
   delete schema['id'];
-  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: true });
+  // The schema's patterns are ECMAScript-without-u-flag regexes (e.g. `[^\\s]`-style escapes).
+  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: true, unicodeRegExp: false });
   addFormats(ajv);
   return ajv.compile(schema);
 }

@@ -57,7 +57,8 @@ async function choosePolicy(opts: ScanOptions): Promise<PolicyChoice> {
       warnings: loaded.warnings.map((w) => `${w.file ?? '-'}:${w.line}:${w.column}: ${w.path}: ${w.message}`),
     };
   }
-  const level = parseLevel(opts.level ?? 'restricted');
+  const parsedLevel = parseLevel(opts.level ?? 'restricted');
+  const level = parsedLevel.ok ? parsedLevel.value : undefined;
   if (level === undefined || level === 'privileged') {
     throw new UsageError(`--level must be baseline or restricted, not ${JSON.stringify(opts.level)}`);
   }
@@ -154,7 +155,12 @@ function scanObject(
     apiVersion: typeof obj.apiVersion === 'string' ? obj.apiVersion : null,
     kind: typeof obj.kind === 'string' ? obj.kind : null,
     namespace: typeof meta?.namespace === 'string' ? meta.namespace : null,
-    name: typeof meta?.name === 'string' ? meta.name : typeof meta?.generateName === 'string' ? meta.generateName : null,
+    name:
+      typeof meta?.name === 'string'
+        ? meta.name
+        : typeof meta?.generateName === 'string'
+          ? meta.generateName
+          : null,
     allowed: evaluation.allowed,
     status: evaluation.status,
     policy: evaluation.policy,
@@ -212,7 +218,9 @@ export async function runScan(paths: string[], opts: ScanOptions): Promise<numbe
     stdout.write(`${JSON.stringify(toSarif(report, { cwd: process.cwd() }), null, 2)}\n`);
   } else {
     const { renderTable } = await import('../output/table.js');
-    stdout.write(renderTable(report, { color: opts.color && stdout.isTTY === true && !process.env['NO_COLOR'] }));
+    stdout.write(
+      renderTable(report, { color: opts.color && stdout.isTTY === true && !process.env['NO_COLOR'] }),
+    );
   }
   return exitCodeFor(report);
 }

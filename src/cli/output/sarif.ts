@@ -92,9 +92,14 @@ export function toSarif(report: ScanReport, opts: { cwd: string; version?: strin
           {
             physicalLocation: {
               artifactLocation: { uri: artifactUri(r.file, opts.cwd), uriBaseId: '%SRCROOT%' },
-              region: { startLine: Math.max(1, v.line ?? r.line ?? 1), startColumn: Math.max(1, v.column ?? 1) },
+              region: {
+                startLine: Math.max(1, v.line ?? r.line ?? 1),
+                startColumn: Math.max(1, v.column ?? 1),
+              },
             },
-            logicalLocations: [{ name: resource, kind: 'resource', fullyQualifiedName: `${resource}#${v.path}` }],
+            logicalLocations: [
+              { name: resource, kind: 'resource', fullyQualifiedName: `${resource}#${v.path}` },
+            ],
           },
         ],
         partialFingerprints: { 'podsecViolation/v1': fingerprint(r, v) },

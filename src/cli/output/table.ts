@@ -24,7 +24,14 @@ const COLOR: Palette = {
   cyan: ansi(36, 39),
 };
 const identity = (s: string) => s;
-const PLAIN: Palette = { red: identity, yellow: identity, green: identity, dim: identity, bold: identity, cyan: identity };
+const PLAIN: Palette = {
+  red: identity,
+  yellow: identity,
+  green: identity,
+  dim: identity,
+  bold: identity,
+  cyan: identity,
+};
 
 const STATUS_LABEL: Record<ResultJson['status'], string> = {
   denied: 'DENIED',
@@ -71,7 +78,9 @@ export function renderTable(report: ScanReport, opts: { color: boolean }): strin
     const policy = `${r.policy.level}:${r.policy.version}`;
     const count = r.violations.length;
     const countText = count === 0 ? '' : `  ${count} violation${count === 1 ? '' : 's'}`;
-    lines.push(`${statusText(r, p)}  ${p.bold(resourceName(r))}  ${p.dim(where)}  ${p.dim(policy)}${countText}`);
+    lines.push(
+      `${statusText(r, p)}  ${p.bold(resourceName(r))}  ${p.dim(where)}  ${p.dim(policy)}${countText}`,
+    );
     if (r.reason !== undefined && count === 0) lines.push(`    ${p.dim(r.reason)}`);
     for (const v of r.violations) {
       const pos = v.line === null ? '' : `${v.line}:${v.column ?? 1}`;
