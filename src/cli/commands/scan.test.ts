@@ -180,6 +180,21 @@ describe('podsec scan', () => {
     expect(report.results[0]!.violations[0]!.line).toBeGreaterThan(1);
   });
 
+  it('a wrongly typed security field is an input error with its position, and the object is still reported', async () => {
+    const text = PRIVILEGED_DEPLOYMENT.replace('privileged: true', 'privileged: "yes"');
+    const { code, report } = await scanJson(['-'], { stdin: Readable.from([text]) });
+    expect(code).toBe(2);
+    expect(report.results).toHaveLength(1);
+    expect(report.errors).toEqual([
+      expect.objectContaining({
+        file: '-',
+        line: 23,
+        message:
+          'spec.template.spec.containers[1].securityContext.privileged must be a boolean (true or false), not the string "yes"',
+      }),
+    ]);
+  });
+
   it('reads stdin for -', async () => {
     const { code, report } = await scanJson(['-'], { stdin: Readable.from([GOOD_POD]) });
     expect(code).toBe(0);

@@ -9,6 +9,7 @@ import { formatPath, type PathSegment } from '../../lib/path.js';
 import { UsageError } from '../../lib/errors.js';
 import { extractPod, isKubernetesObject, type TemplatePath } from '../../kube/workloads.js';
 import type { KubeObject } from '../../kube/types.js';
+import { podShapeProblems } from '../../kube/pod-shape.js';
 import { compilePolicy, evaluateObject, policyFromLevel, type Policy } from '../../policy/engine.js';
 import { loadConfigFile } from '../../policy/config/index.js';
 import { parseLevel, parseVersion } from '../../policy/pss/index.js';
@@ -111,7 +112,7 @@ export async function buildReport(
         continue;
       }
       objects++;
-      scanObject(doc, doc.value, [], file.display, choice, results);
+      scanObject(doc, doc.value, [], file.display, choice, results, errors);
     }
     if (objects === 0 && inputs.explicit.has(file.display) && parsed.problems.length === 0) {
       errors.push({
@@ -137,14 +138,28 @@ function scanObject(
   file: string,
   choice: PolicyChoice,
   out: ResultJson[],
+  errors: ErrorJson[],
 ): void {
   const extraction = extractPod(obj, choice.templatePaths);
   if (extraction.kind === 'list') {
     for (const item of extraction.items) {
       if (!isKubernetesObject(item.value)) continue;
-      scanObject(doc, item.value, [...prefix, 'items', item.index], file, choice, out);
+      scanObject(doc, item.value, [...prefix, 'items', item.index], file, choice, out, errors);
     }
     return;
+  }
+  if (extraction.kind !== 'notApplicable') {
+    const base = extraction.target.basePath;
+    for (const problem of podShapeProblems(valueAt(obj, base), base)) {
+      const pos = doc.locate([...prefix, ...problem.path]);
+      errors.push({
+        file,
+        line: pos.line,
+        column: pos.column,
+        message: `${formatPath(problem.path)} ${problem.message}`,
+        hint: 'the API server would reject this object; the value was not trusted by any check',
+      });
+    }
   }
   const evaluation = evaluateObject(choice.policy, obj);
   const at = doc.locate(prefix);
@@ -181,6 +196,15 @@ function scanObject(
       };
     }),
   });
+}
+
+function valueAt(obj: unknown, path: readonly PathSegment[]): unknown {
+  let cur: unknown = obj;
+  for (const seg of path) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return cur;
 }
 
 export function exitCodeFor(report: ScanReport): number {
