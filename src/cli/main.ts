@@ -4,10 +4,11 @@
  * loads what a cluster-facing command needs (the Kubernetes client costs ~0.8 s to import).
  * This file owns the edge: it turns errors into exit codes and keeps stack traces behind --debug.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { PodsecError } from '../lib/errors.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { COMMANDS } from './commands/index.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -30,38 +31,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (str, write) => write(str) })
     .showSuggestionAfterError(true);
 
-  program
-    .command('scan')
-    .description('check Kubernetes manifests against the Pod Security Standards (or a podsec.yaml)')
-    .argument('[paths...]', 'files, directories, or - for stdin')
-    .addOption(
-      new Option('--level <level>', 'Pod Security Standards level').choices(['baseline', 'restricted']),
-    )
-    .option('--pss-version <version>', 'policy version: v1.N or latest')
-    .option('--config <file>', 'podsec.yaml with assignments (excludes --level and --pss-version)')
-    .addOption(
-      new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif']).default('table'),
-    )
-    .option(
-      '--exclude <glob>',
-      'skip paths matching this glob in directory walks (repeatable)',
-      (v: string, prev: string[]) => [...prev, v],
-      [] as string[],
-    )
-    .option('--no-color', 'never colour the table')
-    .action(async (paths: string[], opts: Record<string, unknown>, cmd: Command) => {
-      const { runScan } = await import('./commands/scan.js');
-      process.exitCode = await runScan(paths, {
-        level: opts['level'] as string | undefined,
-        pssVersion: opts['pssVersion'] as string | undefined,
-        config: opts['config'] as string | undefined,
-        format: opts['format'] as 'table' | 'json' | 'sarif',
-        exclude: opts['exclude'] as string[],
-        color: opts['color'] !== false,
-        levelGiven: cmd.getOptionValueSource('level') === 'cli',
-        versionGiven: cmd.getOptionValueSource('pssVersion') === 'cli',
-      });
-    });
+  for (const define of COMMANDS) define(program);
 
   return program;
 }

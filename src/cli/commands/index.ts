@@ -1,0 +1,8 @@
+/**
+ * Every podsec verb. Each `*.command.ts` declares only its flags (commander is all it imports);
+ * its action imports the implementation lazily, so a verb loads only what it uses.
+ */
+import type { Command } from 'commander';
+import { defineScan } from './scan.command.js';
+
+export const COMMANDS: readonly ((program: Command) => void)[] = [defineScan];
