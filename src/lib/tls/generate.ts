@@ -108,7 +108,7 @@ export async function generateCertificates(req: CertificateRequest): Promise<Gen
   const notAfter = new Date(start.getTime() + SKEW_MS + days * DAY_MS);
   const usage: webcrypto.KeyUsage[] = ['sign', 'verify'];
 
-  const caKeys = (await crypto.subtle.generateKey(gen, true, usage)) as webcrypto.CryptoKeyPair;
+  const caKeys = await crypto.subtle.generateKey(gen, true, usage);
   const ca = await x509.X509CertificateGenerator.createSelfSigned(
     {
       serialNumber: randomSerial(),
@@ -127,7 +127,7 @@ export async function generateCertificates(req: CertificateRequest): Promise<Gen
   );
 
   const { dnsNames, ipAddresses } = servingNames(req);
-  const leafKeys = (await crypto.subtle.generateKey(gen, true, usage)) as webcrypto.CryptoKeyPair;
+  const leafKeys = await crypto.subtle.generateKey(gen, true, usage);
   const digitalSignature =
     req.algorithm === 'rsa-2048'
       ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
