@@ -35,3 +35,14 @@ export class AlreadyExistsError extends ClusterError {
     super(409, `${describeRef(ref)} already exists`, cause);
   }
 }
+
+/** A paginated LIST whose continue token expired mid-way (410); the listing must start again. */
+export class ExpiredError extends ClusterError {
+  constructor(what: string, pagesRead: number, cause?: unknown) {
+    super(
+      410,
+      `listing ${what} took too long: the API server expired its continue token after ${pagesRead} page${pagesRead === 1 ? '' : 's'}; start the listing again`,
+      cause,
+    );
+  }
+}
