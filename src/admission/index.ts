@@ -13,3 +13,23 @@ export {
   WARNINGS_TOTAL_LIMIT,
 } from './review.js';
 export type { DecodeResult } from './review.js';
+export {
+  AUDIT_ANNOTATIONS,
+  createAdmissionHandler,
+  deepEqual,
+  IGNORED_POD_SUBRESOURCES,
+  isSignificantPodUpdate,
+} from './handler.js';
+export type { AdmissionHandler } from './handler.js';
+export {
+  checkPodsInNamespace,
+  enforceBecameStricter,
+  exemptNamespaceWarning,
+  formatLevelVersion,
+  labelsOf,
+  NAMESPACE_MAX_PODS_TO_CHECK,
+  NAMESPACE_POD_CHECK_TIMEOUT_MS,
+  namespacePolicy,
+  reviewNamespace,
+} from './namespace-check.js';
+export type { LevelVersion, NamespacePolicy, PodCheckOptions } from './namespace-check.js';

@@ -1,0 +1,589 @@
+/**
+ * The admission decision: an AdmissionRequest in, an AdmissionResponse and metric labels out.
+ * It follows Pod Security Admission (kubernetes/pod-security-admission, admission.go) where PSA
+ * has an answer, and adds podsec.yaml on top:
+ * - Pods are enforced: CREATE always, UPDATE only when significant (container or init container
+ *   count, any image, an ephemeral container added or changed), every pod subresource except the
+ *   ones that cannot change the spec. Faults deny (fail closed): a pod we could not judge is not
+ *   let in.
+ * - Workloads (pod controllers and configured podTemplatePaths kinds) are answered by each
+ *   assignment's `workloads` setting, never by its effect; namespace labels answer as PSA does
+ *   for controllers (warn and audit only, the enforce label is not applied to them). Only CREATE
+ *   and template-changing UPDATEs are judged; subresources (scale, status) never are. Faults
+ *   allow with an `error` audit annotation (fail open): a controller that slips through is still
+ *   stopped when it creates pods.
+ * - Namespaces: see namespace-check.ts. Faults deny.
+ * - Everything else is allowed untouched.
+ * Audit annotation keys are bare names (`audit-violations`, `enforce-policy`, `exempt`,
+ * `exempted-violations`, `error`): the API server prefixes them with the webhook's name.
+ * The hot path (a passing pod) allocates little: shared frozen responses, the engine's label
+ * cache, and message building only when something failed.
+ */
+import { extractPod } from '../kube/workloads.js';
+import type { KubeObject, ObjectMeta, PodSpec } from '../kube/types.js';
+import {
+  API_VERSION,
+  checksFor,
+  compilePolicy,
+  evaluateObject,
+  evaluatePod,
+  KIND,
+  PSA_LABEL_PREFIX,
+} from '../policy/index.js';
+import type {
+  ActiveCheck,
+  CheckFailure,
+  CompiledAssignment,
+  Effect,
+  ObjectEvaluation,
+  Policy,
+} from '../policy/index.js';
+import { formatLevelVersion, namespacePolicy, reviewNamespace } from './namespace-check.js';
+import type {
+  AdmissionDecision,
+  AdmissionDeps,
+  AdmissionRequest,
+  AdmissionResponse,
+  Decision,
+} from './types.js';
+
+export const AUDIT_ANNOTATIONS = {
+  enforcePolicy: 'enforce-policy',
+  auditViolations: 'audit-violations',
+  exempt: 'exempt',
+  exemptedViolations: 'exempted-violations',
+  error: 'error',
+} as const;
+
+/** Pod subresources that cannot change what PSA judges (PSA's list). */
+export const IGNORED_POD_SUBRESOURCES: ReadonlySet<string> = new Set([
+  'exec',
+  'attach',
+  'binding',
+  'eviction',
+  'log',
+  'portforward',
+  'proxy',
+  'status',
+]);
+
+/** Built-in pod controllers: kind -> API groups. */
+const WORKLOAD_KINDS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['Deployment', ['apps', 'extensions']],
+  ['ReplicaSet', ['apps', 'extensions']],
+  ['StatefulSet', ['apps']],
+  ['DaemonSet', ['apps', 'extensions']],
+  ['Job', ['batch']],
+  ['CronJob', ['batch']],
+  ['ReplicationController', ['']],
+  ['PodTemplate', ['']],
+]);
+
+const SECCOMP_CONTAINER_ANNOTATION = 'container.seccomp.security.alpha.kubernetes.io/';
+const MAX_ERROR_TEXT = 512;
+
+type Category = 'pod' | 'namespace' | 'workload' | 'other';
+type Mode = Exclude<Effect, 'disabled'>;
+
+const ALLOWED: AdmissionResponse = Object.freeze({ allowed: true });
+const EXEMPT_RESPONSES: Readonly<Record<'namespace' | 'user' | 'runtimeClass', AdmissionResponse>> = {
+  namespace: Object.freeze({ allowed: true, auditAnnotations: Object.freeze({ exempt: 'namespace' }) }),
+  user: Object.freeze({ allowed: true, auditAnnotations: Object.freeze({ exempt: 'user' }) }),
+  runtimeClass: Object.freeze({ allowed: true, auditAnnotations: Object.freeze({ exempt: 'runtimeClass' }) }),
+};
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function decision(
+  request: AdmissionRequest,
+  response: AdmissionResponse,
+  kind: Decision,
+  violations: string[] = [],
+): AdmissionDecision {
+  return {
+    response,
+    metrics: { kind: request.kind.kind, namespace: request.namespace, decision: kind, violations },
+  };
+}
+
+function categorize(request: AdmissionRequest, policy: Policy): Category {
+  const { group, resource } = request.resource;
+  if (group === '' && resource === 'pods') return 'pod';
+  if (group === '' && resource === 'namespaces') return 'namespace';
+  const groups = WORKLOAD_KINDS.get(request.kind.kind);
+  if (groups?.includes(request.kind.group) === true) return 'workload';
+  if (policy.podTemplatePaths.length > 0) {
+    const apiVersion =
+      request.kind.group === '' ? request.kind.version : `${request.kind.group}/${request.kind.version}`;
+    // The same matching the engine uses to find the template (extractPod).
+    const probe = { apiVersion, kind: request.kind.kind };
+    if (extractPod(probe, policy.podTemplatePaths).kind === 'template') return 'workload';
+  }
+  return 'other';
+}
+
+/** `pods "web" is forbidden: ...`, as the API server's NewForbidden words it. */
+function forbiddenMessage(request: AdmissionRequest, detail: string): string {
+  const { group, resource } = request.resource;
+  const qualified = group === '' ? resource : `${resource}.${group}`;
+  let name = request.name;
+  if (name === '') {
+    const meta: unknown = request.object?.metadata;
+    if (isRecord(meta) && typeof meta['name'] === 'string') name = meta['name'];
+  }
+  if (qualified === '') return `forbidden: ${detail}`;
+  return name === ''
+    ? `${qualified} is forbidden: ${detail}`
+    : `${qualified} ${JSON.stringify(name)} is forbidden: ${detail}`;
+}
+
+function forbidden(
+  request: AdmissionRequest,
+  detail: string,
+  annotations?: Record<string, string>,
+): AdmissionResponse {
+  const status = { code: 403, reason: 'Forbidden', message: forbiddenMessage(request, detail) };
+  return annotations === undefined
+    ? { allowed: false, status }
+    : { allowed: false, status, auditAnnotations: annotations };
+}
+
+function errorText(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT - 3)}...` : text;
+}
+
+/** A fault becomes a decision: pods and namespaces fail closed, everything else open. No stack. */
+function faultDecision(request: AdmissionRequest, category: Category, err: unknown): AdmissionDecision {
+  let text = 'internal error';
+  try {
+    text = errorText(err);
+  } catch {
+    // An exotic thrown value whose message cannot be read: keep the generic text.
+  }
+  const annotations = { [AUDIT_ANNOTATIONS.error]: text };
+  let response: AdmissionResponse;
+  if (category === 'pod' || category === 'namespace') {
+    try {
+      response = forbidden(request, `podsec could not evaluate the request: ${text}`, annotations);
+    } catch {
+      response = {
+        allowed: false,
+        status: {
+          code: 403,
+          reason: 'Forbidden',
+          message: `forbidden: podsec could not evaluate the request`,
+        },
+        auditAnnotations: annotations,
+      };
+    }
+  } else {
+    response = { allowed: true, auditAnnotations: annotations };
+  }
+  let kind = '';
+  let namespace = '';
+  try {
+    kind = typeof request.kind.kind === 'string' ? request.kind.kind : '';
+    namespace = typeof request.namespace === 'string' ? request.namespace : '';
+  } catch {
+    // A malformed request object: metric labels stay empty.
+  }
+  return { response, metrics: { kind, namespace, decision: 'error', violations: [] } };
+}
+
+// ---- pod update significance ------------------------------------------------------------
+
+function specOf(obj: KubeObject): Record<string, unknown> {
+  const spec: unknown = obj['spec'];
+  return isRecord(spec) ? spec : {};
+}
+
+function listOf(v: unknown): readonly unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function field(v: unknown, key: string): unknown {
+  return isRecord(v) ? v[key] : undefined;
+}
+
+function annotationOf(obj: KubeObject, key: string): unknown {
+  return field(field(obj.metadata, 'annotations'), key);
+}
+
+function containerChanged(c: unknown, old: unknown, pod: KubeObject, oldPod: KubeObject): boolean {
+  if (field(c, 'image') !== field(old, 'image')) return true;
+  // PSA still compares the legacy per-container seccomp annotation.
+  const name = field(c, 'name');
+  const key = SECCOMP_CONTAINER_ANNOTATION + (typeof name === 'string' ? name : '');
+  return annotationOf(pod, key) !== annotationOf(oldPod, key);
+}
+
+/** PSA's rule: only these changes can make a running pod less secure, so only they are re-judged. */
+export function isSignificantPodUpdate(pod: KubeObject, oldPod: KubeObject): boolean {
+  const spec = specOf(pod);
+  const oldSpec = specOf(oldPod);
+  for (const key of ['containers', 'initContainers'] as const) {
+    const list = listOf(spec[key]);
+    const oldList = listOf(oldSpec[key]);
+    if (list.length !== oldList.length) return true;
+    for (let i = 0; i < list.length; i++) if (containerChanged(list[i], oldList[i], pod, oldPod)) return true;
+  }
+  const oldEphemeral = listOf(oldSpec['ephemeralContainers']);
+  for (const c of listOf(spec['ephemeralContainers'])) {
+    const name = field(c, 'name');
+    const old = oldEphemeral.find((o) => field(o, 'name') === name);
+    if (old === undefined || containerChanged(c, old, pod, oldPod)) return true;
+  }
+  return false;
+}
+
+// ---- workload template change -----------------------------------------------------------
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const keys = Object.keys(ra);
+  if (keys.length !== Object.keys(rb).length) return false;
+  for (const k of keys) if (!Object.hasOwn(rb, k) || !deepEqual(ra[k], rb[k])) return false;
+  return true;
+}
+
+function at(obj: unknown, path: readonly (string | number)[]): unknown {
+  let node = obj;
+  for (const seg of path)
+    node = isRecord(node) || Array.isArray(node) ? (node as Record<string, unknown>)[seg] : undefined;
+  return node;
+}
+
+// ---- composing the answer ---------------------------------------------------------------
+
+interface AssignmentFindings {
+  readonly name: string;
+  readonly mode: Mode;
+  /** check id -> messages of the findings that counted for this assignment */
+  readonly checks: Map<string, string[]>;
+}
+
+const assignmentIndex = new WeakMap<Policy, ReadonlyMap<string, CompiledAssignment>>();
+
+function assignmentsByName(policy: Policy): ReadonlyMap<string, CompiledAssignment> {
+  let index = assignmentIndex.get(policy);
+  if (index === undefined) {
+    index = new Map(policy.assignments.map((a) => [a.name, a]));
+    assignmentIndex.set(policy, index);
+  }
+  return index;
+}
+
+const labelModes = new Map<string, 'enforce' | 'audit' | 'warn'>([
+  [`${PSA_LABEL_PREFIX}enforce`, 'enforce'],
+  [`${PSA_LABEL_PREFIX}audit`, 'audit'],
+  [`${PSA_LABEL_PREFIX}warn`, 'warn'],
+]);
+
+/** How an assignment answers: its effect for pods; for workloads its `workloads` setting. */
+function modeFor(
+  name: string,
+  effect: Mode,
+  workload: boolean,
+  byName: ReadonlyMap<string, CompiledAssignment>,
+): Mode | null {
+  if (!workload) return effect;
+  const compiled = byName.get(name);
+  if (compiled !== undefined) return compiled.workloads;
+  // Namespace labels, as PSA treats controllers: warn and audit, never enforce.
+  const mode = labelModes.get(name);
+  return mode === undefined || mode === 'enforce' ? null : mode;
+}
+
+interface Source {
+  readonly checks: readonly ActiveCheck[];
+  readonly label: string;
+  readonly suffix: string;
+}
+
+function sourceOf(
+  name: string,
+  byName: ReadonlyMap<string, CompiledAssignment>,
+  labels: Readonly<Record<string, string>>,
+): Source | null {
+  const compiled = byName.get(name);
+  if (compiled !== undefined) {
+    return {
+      checks: compiled.checks,
+      label: `${compiled.info.level}:${compiled.info.version}`,
+      suffix: ` (assignment ${JSON.stringify(name)})`,
+    };
+  }
+  const mode = labelModes.get(name);
+  if (mode === undefined) return null;
+  const lv = namespacePolicy(labels).modes[mode];
+  if (lv.level === 'privileged') return null;
+  return { checks: checksFor(lv.level, lv.version), label: formatLevelVersion(lv), suffix: '' };
+}
+
+/** `reason (detail)` per failing check, PSA's wording; partly exempted checks list what counted. */
+function describeFailures(failures: readonly CheckFailure[], counted: Map<string, string[]>): string {
+  const parts: string[] = [];
+  for (const f of failures) {
+    const messages = counted.get(f.id);
+    if (messages === undefined) continue;
+    const whole = messages.length >= Math.max(1, f.findings.length);
+    if (whole) parts.push(f.detail === '' ? f.reason : `${f.reason} (${f.detail})`);
+    else parts.push(`${f.reason} (${messages.join(', ')})`);
+  }
+  return parts.join(', ');
+}
+
+interface Composed {
+  readonly response: AdmissionResponse;
+  readonly decision: Decision;
+  readonly violations: string[];
+}
+
+function compose(
+  request: AdmissionRequest,
+  policy: Policy,
+  object: KubeObject,
+  labels: Readonly<Record<string, string>>,
+  evaluation: ObjectEvaluation,
+  workload: boolean,
+  annotations: Record<string, string> | null,
+): Composed {
+  const byName = assignmentsByName(policy);
+  const groups = new Map<string, AssignmentFindings>();
+  const violations = new Set<string>();
+  let exempted: string[] | null = null;
+  for (const v of evaluation.violations) {
+    if (v.exemptedBy !== null) {
+      const by = v.exemptedBy;
+      (exempted ??= []).push(
+        `${v.check} (${v.message}) exempted by assignment ${JSON.stringify(by.assignment)}: ${by.reason}` +
+          (by.expires === null ? '' : ` (until ${by.expires})`),
+      );
+      continue;
+    }
+    for (const e of v.effects) {
+      if (e.effect === 'disabled') continue;
+      const mode = modeFor(e.assignment, e.effect, workload, byName);
+      if (mode === null) continue;
+      violations.add(v.check);
+      let g = groups.get(e.assignment);
+      if (g === undefined) {
+        g = { name: e.assignment, mode, checks: new Map() };
+        groups.set(e.assignment, g);
+      }
+      const list = g.checks.get(v.check);
+      if (list === undefined) g.checks.set(v.check, [v.message]);
+      else list.push(v.message);
+    }
+  }
+  if (exempted !== null) (annotations ??= {})[AUDIT_ANNOTATIONS.exemptedViolations] = exempted.join('; ');
+  if (groups.size === 0) {
+    const response = annotations === null ? ALLOWED : { allowed: true, auditAnnotations: annotations };
+    return { response, decision: 'allow', violations: [] };
+  }
+
+  const extraction = extractPod(object, policy.podTemplatePaths);
+  const target = extraction.kind === 'pod' || extraction.kind === 'template' ? extraction.target : null;
+  const meta: ObjectMeta = target?.meta ?? {};
+  const spec: PodSpec = target?.spec ?? {};
+  const failuresFor = new Map<readonly ActiveCheck[], readonly CheckFailure[]>();
+  const text = (g: AssignmentFindings, verb: string): string => {
+    const source = sourceOf(g.name, byName, labels);
+    if (source === null) {
+      return `${verb} PodSecurity assignment ${JSON.stringify(g.name)}: ${[...g.checks.values()].flat().join(', ')}`;
+    }
+    let failures = failuresFor.get(source.checks);
+    if (failures === undefined) {
+      failures = evaluatePod(source.checks, meta, spec).failures;
+      failuresFor.set(source.checks, failures);
+    }
+    return `${verb} PodSecurity ${JSON.stringify(source.label)}${source.suffix}: ${describeFailures(failures, g.checks)}`;
+  };
+
+  const denies: string[] = [];
+  const warns: string[] = [];
+  const audits: string[] = [];
+  for (const g of groups.values()) {
+    if (g.mode === 'deny') denies.push(text(g, 'violates'));
+  }
+  for (const g of groups.values()) {
+    if (g.mode === 'audit') audits.push(text(g, 'would violate'));
+    // PSA adds no warnings to a request it rejects.
+    else if (g.mode === 'warn' && denies.length === 0) warns.push(text(g, 'would violate'));
+  }
+  if (audits.length > 0)
+    (annotations ??= {})[AUDIT_ANNOTATIONS.auditViolations] = [...new Set(audits)].join('; ');
+  const violationList = [...violations];
+  if (denies.length > 0) {
+    return {
+      response: forbidden(request, denies.join('; '), annotations ?? undefined),
+      decision: 'deny',
+      violations: violationList,
+    };
+  }
+  const response: { allowed: true; warnings?: string[]; auditAnnotations?: Record<string, string> } = {
+    allowed: true,
+  };
+  if (warns.length > 0) response.warnings = [...new Set(warns)];
+  if (annotations !== null) response.auditAnnotations = annotations;
+  return {
+    response,
+    decision: warns.length > 0 ? 'warn' : audits.length > 0 ? 'audit' : 'allow',
+    violations: violationList,
+  };
+}
+
+// ---- the handler ------------------------------------------------------------------------
+
+const EMPTY_CONFIG = {
+  apiVersion: API_VERSION,
+  kind: KIND,
+  exemptions: { usernames: [], namespaces: [], runtimeClasses: [] },
+  podTemplatePaths: [],
+  assignments: [],
+} as const;
+
+const labelErrors = new WeakMap<object, readonly string[]>();
+
+/** PSA records label problems on pods as an `error` audit annotation and evaluates anyway. */
+function labelProblems(labels: Readonly<Record<string, string>>): readonly string[] {
+  let errors = labelErrors.get(labels);
+  if (errors === undefined) {
+    let any = false;
+    for (const key in labels) {
+      if (key.startsWith(PSA_LABEL_PREFIX)) {
+        any = true;
+        break;
+      }
+    }
+    errors = any ? namespacePolicy(labels).errors : [];
+    labelErrors.set(labels, errors);
+  }
+  return errors;
+}
+
+function isPod(obj: KubeObject | null): obj is KubeObject {
+  return obj !== null && obj.apiVersion === 'v1' && obj.kind === 'Pod';
+}
+
+export type AdmissionHandler = (request: AdmissionRequest) => Promise<AdmissionDecision>;
+
+/**
+ * Creates the request handler. It never throws and never rejects: a fault becomes a decision
+ * (denied for pods and namespaces, allowed with an `error` audit annotation otherwise).
+ */
+export function createAdmissionHandler(deps: AdmissionDeps): AdmissionHandler {
+  const labelOnly = compilePolicy({ ...EMPTY_CONFIG }, new Date(deps.now()));
+  const podsInNamespace = (namespace: string): readonly KubeObject[] => deps.podsInNamespace(namespace);
+  const now = (): number => deps.now();
+
+  async function handle(
+    request: AdmissionRequest,
+    policy: Policy,
+    category: Category,
+  ): Promise<AdmissionDecision> {
+    if (category === 'other') return decision(request, ALLOWED, 'skip');
+    if (category === 'namespace') return reviewNamespace(request, policy, podsInNamespace, now);
+
+    const workload = category === 'workload';
+    if (workload ? request.subResource !== '' : IGNORED_POD_SUBRESOURCES.has(request.subResource)) {
+      return decision(request, ALLOWED, 'skip');
+    }
+    if (request.operation !== 'CREATE' && request.operation !== 'UPDATE')
+      return decision(request, ALLOWED, 'skip');
+
+    const namespace = request.namespace;
+    if (namespace !== '' && policy.exemptNamespaces.has(namespace)) {
+      return decision(request, EXEMPT_RESPONSES.namespace, 'exempt');
+    }
+    const username = request.userInfo.username ?? '';
+    if (username !== '' && policy.exemptUsernames.has(username)) {
+      return decision(request, EXEMPT_RESPONSES.user, 'exempt');
+    }
+
+    const object = request.object;
+    if (workload) {
+      if (object === null) throw new Error(`a ${request.operation} request without an object`);
+      if (request.operation === 'UPDATE') {
+        if (request.oldObject === null) throw new Error('an UPDATE request without oldObject');
+        const extraction = extractPod(object, policy.podTemplatePaths);
+        if (extraction.kind !== 'template')
+          throw new Error(`failed to extract the pod template of ${request.kind.kind}`);
+        const path = extraction.target.basePath;
+        if (deepEqual(at(object, path), at(request.oldObject, path)))
+          return decision(request, ALLOWED, 'skip');
+      }
+    } else {
+      if (!isPod(object)) throw new Error('the request object is not a v1 Pod');
+      if (request.operation === 'UPDATE') {
+        if (!isPod(request.oldObject)) throw new Error('the request oldObject is not a v1 Pod');
+        if (!isSignificantPodUpdate(object, request.oldObject)) return decision(request, ALLOWED, 'skip');
+      }
+    }
+
+    if (namespace === '') throw new Error(`a namespaced ${request.kind.kind} request without a namespace`);
+    let labels: Record<string, string> | undefined;
+    try {
+      labels = await deps.namespaceLabels(namespace);
+    } catch (err) {
+      throw new Error(`failed to look up namespace ${JSON.stringify(namespace)}: ${errorText(err)}`, {
+        cause: err,
+      });
+    }
+    if (labels === undefined)
+      throw new Error(`failed to look up namespace ${JSON.stringify(namespace)}: not found`);
+
+    const evaluation = evaluateObject(policy, object, { namespace, username, namespaceLabels: labels });
+    if (evaluation.status === 'notApplicable') {
+      throw new Error(`failed to extract the pod template: ${evaluation.reason ?? 'unknown kind'}`);
+    }
+    if (evaluation.status === 'exempt') return decision(request, EXEMPT_RESPONSES.runtimeClass, 'exempt');
+
+    let annotations: Record<string, string> | null = null;
+    const problems = labelProblems(labels);
+    if (problems.length > 0)
+      annotations = { [AUDIT_ANNOTATIONS.error]: `Failed to parse policy: ${problems.join('; ')}` };
+    if (!workload) (annotations ??= {})[AUDIT_ANNOTATIONS.enforcePolicy] = enforcePolicyText(evaluation);
+    if (evaluation.violations.length === 0) {
+      return decision(
+        request,
+        annotations === null ? ALLOWED : { allowed: true, auditAnnotations: annotations },
+        'allow',
+      );
+    }
+    const composed = compose(request, policy, object, labels, evaluation, workload, annotations);
+    return decision(request, composed.response, composed.decision, composed.violations);
+  }
+
+  return async (request: AdmissionRequest): Promise<AdmissionDecision> => {
+    let category: Category = 'other';
+    try {
+      // Pods and namespaces are known before anything else can fail, so a fault fails closed for them.
+      const { group, resource } = request.resource;
+      if (group === '' && resource === 'pods') category = 'pod';
+      else if (group === '' && resource === 'namespaces') category = 'namespace';
+      const policy = deps.policy().policy ?? labelOnly;
+      category = categorize(request, policy);
+      return await handle(request, policy, category);
+    } catch (err) {
+      return faultDecision(request, category, err);
+    }
+  };
+}
+
+/** The policy the pod was judged by: `<level>:<version>`, the strictest that applied. */
+function enforcePolicyText(evaluation: ObjectEvaluation): string {
+  return `${evaluation.policy.level}:${evaluation.policy.version}`;
+}
