@@ -3,6 +3,8 @@
  * its action imports the implementation lazily, so a verb loads only what it uses.
  */
 import type { Command } from 'commander';
+import { defineAudit } from './audit.command.js';
 import { defineScan } from './scan.command.js';
+import { defineWebhook } from './webhook.command.js';
 
-export const COMMANDS: readonly ((program: Command) => void)[] = [defineScan];
+export const COMMANDS: readonly ((program: Command) => void)[] = [defineScan, defineAudit];

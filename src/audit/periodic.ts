@@ -1,0 +1,105 @@
+/**
+ * `--interval`: audit, wait, audit again until SIGTERM (or the caller's signal). With the API
+ * server several replicas may run; a Lease makes sure only the leader audits, so reports are
+ * not written twice. A failed pass is logged and the loop goes on: the next interval retries.
+ */
+import { hostname } from 'node:os';
+import type { ClusterSource } from '../kube/cluster-source/types.js';
+
+export interface PeriodicOptions {
+  readonly source: ClusterSource;
+  readonly intervalMs: number;
+  readonly useLease: boolean;
+  readonly leaseNamespace: string;
+  readonly leaseName?: string;
+  readonly run: (signal: AbortSignal) => Promise<number>;
+  readonly log: (message: string) => void;
+  readonly signal?: AbortSignal;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Audits every interval while `signal` is live; returns the last pass's exit code. */
+export async function loop(
+  run: (signal: AbortSignal) => Promise<number>,
+  intervalMs: number,
+  signal: AbortSignal,
+  log: (m: string) => void,
+): Promise<number> {
+  let last = 0;
+  while (!signal.aborted) {
+    const started = Date.now();
+    try {
+      last = await run(signal);
+    } catch (err) {
+      if (signal.aborted) break;
+      log(`audit pass failed: ${err instanceof Error ? err.message : String(err)}; retrying in ${intervalMs} ms`);
+      last = 2;
+    }
+    await sleep(Math.max(0, intervalMs - (Date.now() - started)), signal);
+  }
+  return last;
+}
+
+interface LeaderElectionModule {
+  runWithLease(o: {
+    source: ClusterSource;
+    namespace: string;
+    name: string;
+    identity: string;
+    leaseDurationMs: number;
+    renewDeadlineMs: number;
+    retryPeriodMs: number;
+    onStartedLeading: (signal: AbortSignal) => Promise<void> | void;
+    onStoppedLeading: () => void;
+    signal: AbortSignal;
+  }): Promise<void>;
+}
+
+// TODO(leader-election): a literal import once src/kube/leader-election.ts lands.
+const LEADER_ELECTION_MODULE = '../kube/leader-election.js';
+
+export async function runPeriodically(opts: PeriodicOptions): Promise<number> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  opts.signal?.addEventListener('abort', stop, { once: true });
+  try {
+    if (!opts.useLease) return await loop(opts.run, opts.intervalMs, controller.signal, opts.log);
+    const { runWithLease } = (await import(LEADER_ELECTION_MODULE)) as LeaderElectionModule;
+    let last = 0;
+    await runWithLease({
+      source: opts.source,
+      namespace: opts.leaseNamespace,
+      name: opts.leaseName ?? 'podsec-audit',
+      identity: `${hostname()}-${process.pid}`,
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      onStartedLeading: async (leading) => {
+        opts.log('leading: auditing every interval');
+        const both = AbortSignal.any([leading, controller.signal]);
+        last = await loop(opts.run, opts.intervalMs, both, opts.log);
+      },
+      onStoppedLeading: () => opts.log('lost the lease: another replica audits now'),
+      signal: controller.signal,
+    });
+    return last;
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+    opts.signal?.removeEventListener('abort', stop);
+  }
+}
