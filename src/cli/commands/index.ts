@@ -7,4 +7,4 @@ import { defineAudit } from './audit.command.js';
 import { defineScan } from './scan.command.js';
 import { defineWebhook } from './webhook.command.js';
 
-export const COMMANDS: readonly ((program: Command) => void)[] = [defineScan, defineAudit];
+export const COMMANDS: readonly ((program: Command) => void)[] = [defineScan, defineAudit, defineWebhook];

@@ -1,0 +1,264 @@
+/**
+ * `podsec webhook`: wires the admission core to the cluster view, the HTTPS server, logs,
+ * metrics and health. The configuration is held as one immutable snapshot that a reload swaps
+ * whole: an invalid new podsec.yaml is refused (logged with every issue, counted) and the last
+ * good one stays in force, because a typo in a ConfigMap must not switch enforcement off.
+ */
+import { createAdmissionHandler } from '../../admission/handler.js';
+import { startWebhookServer, DEFAULT_MAX_BODY_BYTES, type WebhookServer } from '../../admission/server.js';
+import type { PolicySnapshot } from '../../admission/types.js';
+import type { KubeObject } from '../../kube/types.js';
+import type { ClusterSource } from '../../kube/cluster-source/types.js';
+import { ConfigError, UsageError } from '../../lib/errors.js';
+import { watchFiles, type FileWatch } from '../../lib/tls/index.js';
+import { Health, WEBHOOK_CONDITIONS } from '../../observability/health.js';
+import { createLogger, isLogLevel, type Logger, type LogLevel } from '../../observability/logger.js';
+import { WebhookMetrics } from '../../observability/metrics.js';
+import { compilePolicy, loadConfigFile } from '../../policy/index.js';
+import { EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
+
+export interface WebhookOptions {
+  readonly tlsCert: string;
+  readonly tlsKey: string;
+  /** `8443` or `8443/TCP` (CONTRACTS.md section 2). */
+  readonly port: string;
+  readonly host?: string | undefined;
+  readonly config?: string | undefined;
+  readonly state?: string | undefined;
+  readonly kubeconfig?: string | undefined;
+  readonly context?: string | undefined;
+  readonly maxBodyBytes?: string | undefined;
+  readonly logLevel?: string | undefined;
+}
+
+/** What tests and embedders need besides the command line. */
+export interface WebhookRuntime {
+  readonly logger?: Logger | undefined;
+  /** Opens the cluster view (default: the shared ClusterSource opener). */
+  readonly openSource?:
+    ((o: { state?: string; kubeconfig?: string; context?: string }) => Promise<ClusterSource>) | undefined;
+  /** How often podsec.yaml is polled besides fs.watch (default 2 s). */
+  readonly configPollMs?: number | undefined;
+  /** How often the policy is recompiled so exemptions expire on time (default 60 s). */
+  readonly recompileMs?: number | undefined;
+}
+
+export interface RunningWebhook {
+  readonly port: number;
+  readonly health: Health;
+  readonly metrics: WebhookMetrics;
+  /** Re-reads podsec.yaml now; false when the new file was refused. */
+  reloadConfig(): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+function parsePort(text: string): number {
+  const m = /^(\d{1,5})(?:\/(tcp))?$/i.exec(text.trim());
+  const port = m === null ? NaN : Number(m[1]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`--port must be a TCP port (0-65535, optionally /TCP), got "${text}"`);
+  }
+  return port;
+}
+
+function parseMaxBody(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_MAX_BODY_BYTES;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1024) {
+    throw new UsageError(`--max-body-bytes must be a whole number of bytes, at least 1024, got "${text}"`);
+  }
+  return n;
+}
+
+function parseLogLevel(text: string | undefined): LogLevel {
+  if (text === undefined) return 'info';
+  if (!isLogLevel(text))
+    throw new UsageError(
+      `--log-level must be one of fatal, error, warn, info, debug, trace, silent; got "${text}"`,
+    );
+  return text;
+}
+
+async function defaultOpenSource(o: {
+  state?: string;
+  kubeconfig?: string;
+  context?: string;
+}): Promise<ClusterSource> {
+  // TODO(cluster-source): a literal import once src/kube/cluster-source/index.ts (openClusterSource) lands.
+  const specifier = '../../kube/cluster-source/index.js';
+  const mod = (await import(specifier)) as {
+    openClusterSource(o: { state?: string; kubeconfig?: string; context?: string }): Promise<ClusterSource>;
+  };
+  return mod.openClusterSource(o);
+}
+
+type ConfigLoad =
+  { ok: true; snapshot: PolicySnapshot; warnings: string[] } | { ok: false; error: ConfigError };
+
+async function loadSnapshot(file: string | undefined): Promise<ConfigLoad> {
+  if (file === undefined) return { ok: true, snapshot: { policy: null, config: null }, warnings: [] };
+  const loaded = await loadConfigFile(file);
+  const warnings = loaded.warnings.map(
+    (w) => `${w.file ?? '-'}:${w.line}:${w.column}: ${w.path}: ${w.message}`,
+  );
+  if ('error' in loaded) return { ok: false, error: loaded.error };
+  return { ok: true, snapshot: { policy: compilePolicy(loaded.config), config: loaded.config }, warnings };
+}
+
+/** Starts everything; throws UsageError/ConfigError for what the user must fix. */
+export async function startWebhook(
+  opts: WebhookOptions,
+  runtime: WebhookRuntime = {},
+): Promise<RunningWebhook> {
+  const port = parsePort(opts.port);
+  const maxBodyBytes = parseMaxBody(opts.maxBodyBytes);
+  const logger =
+    runtime.logger ?? createLogger({ level: parseLogLevel(opts.logLevel), component: 'webhook' });
+  if (opts.state !== undefined && opts.kubeconfig !== undefined) {
+    throw new UsageError(
+      '--state and --kubeconfig cannot be combined',
+      'a --state directory is the whole cluster view',
+    );
+  }
+
+  const first = await loadSnapshot(opts.config);
+  if (!first.ok) throw first.error;
+  for (const w of first.warnings) logger.warn({ file: opts.config }, `configuration warning: ${w}`);
+  let snapshot = first.snapshot;
+
+  const health = new Health(WEBHOOK_CONDITIONS);
+  const metrics = new WebhookMetrics();
+  health.set(
+    'config',
+    true,
+    opts.config === undefined ? 'no --config: namespace labels alone decide' : opts.config,
+  );
+
+  const sourceOptions: { state?: string; kubeconfig?: string; context?: string } = {};
+  if (opts.state !== undefined) sourceOptions.state = opts.state;
+  if (opts.kubeconfig !== undefined) sourceOptions.kubeconfig = opts.kubeconfig;
+  if (opts.context !== undefined) sourceOptions.context = opts.context;
+  const source = await (runtime.openSource ?? defaultOpenSource)(sourceOptions);
+  logger.info({ source: source.description }, 'cluster view opened');
+
+  const namespaces = source.informer({ apiVersion: 'v1', kind: 'Namespace' });
+  const pods = source.informer({ apiVersion: 'v1', kind: 'Pod' });
+  Promise.all([namespaces.synced, pods.synced]).then(
+    () => {
+      health.set('caches', true, 'namespaces and pods synced');
+      logger.info('caches synced');
+    },
+    (err: unknown) => {
+      health.set('caches', false, 'the first list failed');
+      logger.error({ err }, 'caches failed to sync');
+    },
+  );
+
+  const handler = createAdmissionHandler({
+    policy: () => snapshot,
+    namespaceLabels: (ns: string) => Promise.resolve(namespaces.get(undefined, ns)?.metadata?.labels),
+    podsInNamespace: (ns: string): readonly KubeObject[] => pods.list(ns),
+    now: () => Date.now(),
+  });
+
+  let server: WebhookServer;
+  try {
+    server = await startWebhookServer({
+      port,
+      host: opts.host,
+      tlsCertFile: opts.tlsCert,
+      tlsKeyFile: opts.tlsKey,
+      maxBodyBytes,
+      handler,
+      metrics,
+      health,
+      logger,
+    });
+  } catch (err) {
+    await source.close();
+    const message = err instanceof Error ? err.message : String(err);
+    throw new UsageError(message, 'check --tls-cert, --tls-key and --port');
+  }
+
+  const reloadConfig = async (): Promise<boolean> => {
+    const next = await loadSnapshot(opts.config);
+    if (!next.ok) {
+      metrics.configReload(false);
+      logger.warn(
+        {
+          file: opts.config,
+          issues: next.error.issues.map((i) => `${i.line}:${i.column}: ${i.path}: ${i.message}`),
+        },
+        'new configuration refused; the last good one stays in force',
+      );
+      return false;
+    }
+    snapshot = next.snapshot;
+    metrics.configReload(true);
+    for (const w of next.warnings) logger.warn({ file: opts.config }, `configuration warning: ${w}`);
+    logger.info(
+      { file: opts.config, assignments: next.snapshot.config?.assignments.length ?? 0 },
+      'configuration reloaded',
+    );
+    return true;
+  };
+
+  let configWatch: FileWatch | undefined;
+  let recompile: NodeJS.Timeout | undefined;
+  if (opts.config !== undefined) {
+    configWatch = watchFiles(
+      [opts.config],
+      async () => {
+        await reloadConfig();
+      },
+      { intervalMs: runtime.configPollMs ?? 2_000 },
+    );
+    // Exemptions carry expiry dates that the compiled policy evaluates against its compile time.
+    recompile = setInterval(() => {
+      const config = snapshot.config;
+      if (config !== null) snapshot = { policy: compilePolicy(config), config };
+    }, runtime.recompileMs ?? 60_000);
+    recompile.unref();
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      configWatch?.close();
+      if (recompile !== undefined) clearInterval(recompile);
+      await server.close();
+      await source.close();
+    })();
+    return stopping;
+  };
+
+  return { port: server.port, health, metrics, reloadConfig, stop };
+}
+
+/** The command: serves until SIGTERM or SIGINT, then stops gracefully. */
+export async function runWebhook(opts: WebhookOptions): Promise<number> {
+  let running: RunningWebhook;
+  try {
+    running = await startWebhook(opts);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      process.stderr.write(`podsec: ${err.message}\n`);
+      if (err.hint !== undefined) process.stderr.write(`hint: ${err.hint}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (): void => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  const force = setTimeout(() => process.exit(EXIT_OK), 8_000);
+  force.unref();
+  await running.stop();
+  return EXIT_OK;
+}
