@@ -79,17 +79,16 @@ function parseLogLevel(text: string | undefined): LogLevel {
   return text;
 }
 
-async function defaultOpenSource(o: {
-  state?: string;
-  kubeconfig?: string;
-  context?: string;
-}): Promise<ClusterSource> {
-  // TODO(cluster-source): a literal import once src/kube/cluster-source/index.ts (openClusterSource) lands.
-  const specifier = '../../kube/cluster-source/index.js';
-  const mod = (await import(specifier)) as {
-    openClusterSource(o: { state?: string; kubeconfig?: string; context?: string }): Promise<ClusterSource>;
+type SourceOptions = { state?: string; kubeconfig?: string; context?: string };
+
+function defaultOpenSource(logger: Logger): (o: SourceOptions) => Promise<ClusterSource> {
+  return async (o) => {
+    const { openClusterSource } = await import('../../kube/cluster-source/index.js');
+    return openClusterSource({
+      ...o,
+      onProblem: (problem) => logger.warn({ problem }, 'a manifest in the state directory cannot be used'),
+    });
   };
-  return mod.openClusterSource(o);
 }
 
 type ConfigLoad =
@@ -134,11 +133,11 @@ export async function startWebhook(
     opts.config === undefined ? 'no --config: namespace labels alone decide' : opts.config,
   );
 
-  const sourceOptions: { state?: string; kubeconfig?: string; context?: string } = {};
+  const sourceOptions: SourceOptions = {};
   if (opts.state !== undefined) sourceOptions.state = opts.state;
   if (opts.kubeconfig !== undefined) sourceOptions.kubeconfig = opts.kubeconfig;
   if (opts.context !== undefined) sourceOptions.context = opts.context;
-  const source = await (runtime.openSource ?? defaultOpenSource)(sourceOptions);
+  const source = await (runtime.openSource ?? defaultOpenSource(logger))(sourceOptions);
   logger.info({ source: source.description }, 'cluster view opened');
 
   const namespaces = source.informer({ apiVersion: 'v1', kind: 'Namespace' });
