@@ -225,22 +225,24 @@ describe.runIf(distPresent || isCI)('Dockerfile entrypoint from npm pack output,
       }
       sources.push(from);
     }
-    // cp(1), one call per destination folder: much faster than fs.cpSync on many small files.
-    const byFolder = new Map<string, string[]>();
-    for (const from of sources) {
-      const folder = join(app, from.slice(repoRoot.length + 1), '..');
-      byFolder.set(folder, [...(byFolder.get(folder) ?? []), from]);
-    }
-    for (const [folder, froms] of byFolder) {
-      mkdirSync(folder, { recursive: true });
-      const cp = spawnSync('cp', ['-RL', ...froms, folder]);
-      if (cp.status !== 0) throw new Error(`cp into ${folder} failed: ${String(cp.stderr)}`);
-    }
+    // One tar pipe (much faster than fs.cpSync on thousands of small files). Type declarations
+    // and source maps are left out: the image has them, but node never loads them.
+    const relative = sources.map((from) => from.slice(repoRoot.length + 1));
+    const copy = spawnSync('sh', [
+      '-c',
+      'src=$1; dst=$2; shift 2; tar -C "$src" -chf - --exclude="*.d.ts" --exclude="*.map" -- "$@" | tar -C "$dst" -xf -',
+      'sh',
+      repoRoot,
+      app,
+      ...relative,
+    ]);
+    if (copy.status !== 0)
+      throw new Error(`copying the production dependencies failed: ${String(copy.stderr)}`);
     mkdirSync(tmp, { mode: 0o1777 });
     chmodSync(tmp, 0o1777);
     chmodSync(work, 0o755);
     spawnSync('chmod', ['-R', 'a-w', app]);
-  });
+  }, 120_000); // generous: copying dependencies is disk-bound on a busy machine
 
   afterAll(() => {
     spawnSync('chmod', ['-R', 'u+w', work]);
