@@ -27,7 +27,9 @@ import {
   compilePolicy,
   evaluateObject,
   evaluatePod,
+  formatVersion,
   KIND,
+  matchesSelector,
   PSA_LABEL_PREFIX,
 } from '../policy/index.js';
 import type {
@@ -38,7 +40,7 @@ import type {
   ObjectEvaluation,
   Policy,
 } from '../policy/index.js';
-import { formatLevelVersion, namespacePolicy, reviewNamespace } from './namespace-check.js';
+import { formatLevelVersion, labelsOf, namespacePolicy, reviewNamespace } from './namespace-check.js';
 import type {
   AdmissionDecision,
   AdmissionDeps,
@@ -108,13 +110,14 @@ function decision(
   };
 }
 
-function categorize(request: AdmissionRequest, policy: Policy): Category {
+/** With a null policy, only built-in kinds are known (used before the policy is read). */
+function categorize(request: AdmissionRequest, policy: Policy | null): Category {
   const { group, resource } = request.resource;
   if (group === '' && resource === 'pods') return 'pod';
   if (group === '' && resource === 'namespaces') return 'namespace';
   const groups = WORKLOAD_KINDS.get(request.kind.kind);
   if (groups?.includes(request.kind.group) === true) return 'workload';
-  if (policy.podTemplatePaths.length > 0) {
+  if (policy !== null && policy.podTemplatePaths.length > 0) {
     const apiVersion =
       request.kind.group === '' ? request.kind.version : `${request.kind.group}/${request.kind.version}`;
     // The same matching the engine uses to find the template (extractPod).
@@ -455,23 +458,79 @@ const EMPTY_CONFIG = {
   assignments: [],
 } as const;
 
-const labelErrors = new WeakMap<object, readonly string[]>();
+interface LabelFacts {
+  /** Label problems, recorded on pods as PSA records them (`error` audit annotation). */
+  readonly errors: readonly string[];
+  /** The enforce label's policy, or null when it is privileged. */
+  readonly enforce: { readonly text: string; readonly rank: number } | null;
+}
 
-/** PSA records label problems on pods as an `error` audit annotation and evaluates anyway. */
-function labelProblems(labels: Readonly<Record<string, string>>): readonly string[] {
-  let errors = labelErrors.get(labels);
-  if (errors === undefined) {
-    let any = false;
+const NO_LABEL_FACTS: LabelFacts = Object.freeze({ errors: Object.freeze([]), enforce: null });
+/** Keyed by the labels object: an informer cache hands out the same object until it changes. */
+const labelFacts = new WeakMap<object, LabelFacts>();
+
+const LEVEL_RANK: Readonly<Record<string, number>> = {
+  'azure-baseline': 1,
+  baseline: 2,
+  'azure-restricted': 3,
+  restricted: 4,
+};
+
+function versionRank(version: string): number {
+  if (version === 'latest') return 100_000;
+  const minor = Number(version.slice(3));
+  return Number.isFinite(minor) ? Math.min(minor, 99_999) : 0;
+}
+
+function policyRank(level: string, version: string): number {
+  return (LEVEL_RANK[level] ?? 0) * 1_000_000 + versionRank(version);
+}
+
+function factsOf(labels: Readonly<Record<string, string>>): LabelFacts {
+  let facts = labelFacts.get(labels);
+  if (facts === undefined) {
+    facts = NO_LABEL_FACTS;
     for (const key in labels) {
-      if (key.startsWith(PSA_LABEL_PREFIX)) {
-        any = true;
-        break;
-      }
+      if (!key.startsWith(PSA_LABEL_PREFIX)) continue;
+      const parsed = namespacePolicy(labels);
+      const enforce = parsed.modes.enforce;
+      facts = {
+        errors: parsed.errors,
+        enforce:
+          enforce.level === 'privileged'
+            ? null
+            : {
+                text: formatLevelVersion(enforce),
+                rank: policyRank(enforce.level, formatVersion(enforce.version)),
+              },
+      };
+      break;
     }
-    errors = any ? namespacePolicy(labels).errors : [];
-    labelErrors.set(labels, errors);
+    labelFacts.set(labels, facts);
   }
-  return errors;
+  return facts;
+}
+
+/**
+ * PSA's `enforce-policy` annotation: the policy that enforced this pod, `<level>:<version>`. With
+ * several deny sources (deny assignments in scope and the enforce label) the strictest is named;
+ * with none, `privileged:latest` as PSA says for an unenforced namespace.
+ */
+function enforcePolicyText(policy: Policy, facts: LabelFacts, namespace: string, object: KubeObject): string {
+  let best = facts.enforce;
+  let podLabels: Readonly<Record<string, string>> | null = null;
+  for (const a of policy.assignments) {
+    if (a.effect !== 'deny') continue;
+    if (a.namespaces !== null && !a.namespaces.has(namespace)) continue;
+    if (a.excluded.has(namespace)) continue;
+    if (a.selector !== null) {
+      podLabels ??= labelsOf(object);
+      if (!matchesSelector(a.selector, podLabels)) continue;
+    }
+    const rank = policyRank(a.info.level, a.info.version);
+    if (best === null || rank > best.rank) best = { text: `${a.info.level}:${a.info.version}`, rank };
+  }
+  return best?.text ?? 'privileged:latest';
 }
 
 function isPod(obj: KubeObject | null): obj is KubeObject {
@@ -552,10 +611,17 @@ export function createAdmissionHandler(deps: AdmissionDeps): AdmissionHandler {
     if (evaluation.status === 'exempt') return decision(request, EXEMPT_RESPONSES.runtimeClass, 'exempt');
 
     let annotations: Record<string, string> | null = null;
-    const problems = labelProblems(labels);
+    const facts = factsOf(labels);
+    const problems = facts.errors;
     if (problems.length > 0)
       annotations = { [AUDIT_ANNOTATIONS.error]: `Failed to parse policy: ${problems.join('; ')}` };
-    if (!workload) (annotations ??= {})[AUDIT_ANNOTATIONS.enforcePolicy] = enforcePolicyText(evaluation);
+    if (!workload)
+      (annotations ??= {})[AUDIT_ANNOTATIONS.enforcePolicy] = enforcePolicyText(
+        policy,
+        facts,
+        namespace,
+        object,
+      );
     if (evaluation.violations.length === 0) {
       return decision(
         request,
@@ -571,9 +637,7 @@ export function createAdmissionHandler(deps: AdmissionDeps): AdmissionHandler {
     let category: Category = 'other';
     try {
       // Pods and namespaces are known before anything else can fail, so a fault fails closed for them.
-      const { group, resource } = request.resource;
-      if (group === '' && resource === 'pods') category = 'pod';
-      else if (group === '' && resource === 'namespaces') category = 'namespace';
+      category = categorize(request, null);
       const policy = deps.policy().policy ?? labelOnly;
       category = categorize(request, policy);
       return await handle(request, policy, category);
@@ -581,9 +645,4 @@ export function createAdmissionHandler(deps: AdmissionDeps): AdmissionHandler {
       return faultDecision(request, category, err);
     }
   };
-}
-
-/** The policy the pod was judged by: `<level>:<version>`, the strictest that applied. */
-function enforcePolicyText(evaluation: ObjectEvaluation): string {
-  return `${evaluation.policy.level}:${evaluation.policy.version}`;
 }
