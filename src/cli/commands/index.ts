@@ -4,7 +4,13 @@
  */
 import type { Command } from 'commander';
 import { defineAudit } from './audit.command.js';
+import { defineCerts } from './certs.command.js';
 import { defineScan } from './scan.command.js';
 import { defineWebhook } from './webhook.command.js';
 
-export const COMMANDS: readonly ((program: Command) => void)[] = [defineScan, defineAudit, defineWebhook];
+export const COMMANDS: readonly ((program: Command) => void)[] = [
+  defineScan,
+  defineAudit,
+  defineWebhook,
+  defineCerts,
+];
