@@ -52,24 +52,6 @@ export async function loop(
   return last;
 }
 
-interface LeaderElectionModule {
-  runWithLease(o: {
-    source: ClusterSource;
-    namespace: string;
-    name: string;
-    identity: string;
-    leaseDurationMs: number;
-    renewDeadlineMs: number;
-    retryPeriodMs: number;
-    onStartedLeading: (signal: AbortSignal) => Promise<void> | void;
-    onStoppedLeading: () => void;
-    signal: AbortSignal;
-  }): Promise<void>;
-}
-
-// TODO(leader-election): a literal import once src/kube/leader-election.ts lands.
-const LEADER_ELECTION_MODULE = '../kube/leader-election.js';
-
 export async function runPeriodically(opts: PeriodicOptions): Promise<number> {
   const controller = new AbortController();
   const stop = () => controller.abort();
@@ -78,7 +60,7 @@ export async function runPeriodically(opts: PeriodicOptions): Promise<number> {
   opts.signal?.addEventListener('abort', stop, { once: true });
   try {
     if (!opts.useLease) return await loop(opts.run, opts.intervalMs, controller.signal, opts.log);
-    const { runWithLease } = (await import(LEADER_ELECTION_MODULE)) as LeaderElectionModule;
+    const { runWithLease } = await import('../kube/leader-election.js');
     let last = 0;
     await runWithLease({
       source: opts.source,
@@ -95,6 +77,7 @@ export async function runPeriodically(opts: PeriodicOptions): Promise<number> {
       },
       onStoppedLeading: () => opts.log('lost the lease: another replica audits now'),
       signal: controller.signal,
+      onError: (err) => opts.log(`lease: ${err instanceof Error ? err.message : String(err)}`),
     });
     return last;
   } finally {

@@ -207,13 +207,13 @@ async function startsAsJson(path: string): Promise<boolean> {
 async function feedJson(chunks: AsyncIterable<Buffer | string>, file: string, c: Collector): Promise<void> {
   for await (const e of readJsonList(chunks)) {
     if (e.type === 'item') c.feed(e.value, { file, line: e.line });
-    else c.problems.push({ file, line: e.line, column: e.column, message: e.message });
+    else if (c.only === null) c.problems.push({ file, line: e.line, column: e.column, message: e.message });
   }
 }
 
 function feedManifests(text: string, file: string, c: Collector): void {
   const parsed = parseManifests(text);
-  for (const p of parsed.problems) {
+  for (const p of c.only === null ? parsed.problems : []) {
     c.problems.push({
       file,
       line: p.line,
@@ -280,7 +280,7 @@ async function auditFiles(
       continue;
     }
     const inputs = await collectInputs([path], {});
-    for (const p of inputs.problems) {
+    for (const p of c.only === null ? inputs.problems : []) {
       c.problems.push({
         file: p.file,
         line: p.line ?? null,

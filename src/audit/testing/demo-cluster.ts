@@ -6,7 +6,7 @@
  */
 import type { Container, KubeObject, PodSpec } from '../../kube/types.js';
 
-const SAFE: Container['securityContext'] = {
+const SAFE: NonNullable<Container['securityContext']> = {
   allowPrivilegeEscalation: false,
   capabilities: { drop: ['ALL'] },
 };

@@ -110,19 +110,9 @@ export function passChecksFor(policy: Policy): (info: PolicyInfo) => readonly st
   };
 }
 
-interface ClusterSourceModule {
-  openClusterSource(o: { state?: string; kubeconfig?: string; context?: string }): Promise<ClusterSource>;
-}
-
-// TODO(cluster-source): a literal import once src/kube/cluster-source/index.ts exports openClusterSource.
-const CLUSTER_SOURCE_MODULE = '../../kube/cluster-source/index.js';
-async function importClusterSources(): Promise<ClusterSourceModule> {
-  return (await import(CLUSTER_SOURCE_MODULE)) as ClusterSourceModule;
-}
-
 async function defaultOpenSource(opts: AuditCommandOptions): Promise<ClusterSource> {
   // Imported lazily: the Kubernetes client costs ~0.8 s to load.
-  const { openClusterSource } = await importClusterSources();
+  const { openClusterSource } = await import('../../kube/cluster-source/index.js');
   return openClusterSource({
     ...(opts.state === undefined ? {} : { state: opts.state }),
     ...(opts.kubeconfig === undefined ? {} : { kubeconfig: opts.kubeconfig }),
