@@ -31,17 +31,20 @@ runClusterSourceSuite('directory', async () => {
     async changeOutside({ put = [], remove = [] }) {
       const gone = new Set(remove.map((r) => refKey({ ...r, namespace: r.namespace ?? 'default' })));
       for (const obj of put) gone.add(refKey(refOf(obj)!));
-      for (const [name, objects] of files) {
+      const earlier = [...files];
+      // The new file first: `outside-*` sorts before `seed-*`, so until the old file is rewritten the
+      // old copy still wins and a watcher never sees an edited object vanish in between.
+      if (put.length > 0) {
+        const name = `outside-${n++}.yaml`;
+        files.set(name, [...put]);
+        await writeUserFile(name);
+      }
+      for (const [name, objects] of earlier) {
         const kept = objects.filter((o) => !gone.has(refKey(refOf(o)!)));
         if (kept.length !== objects.length) {
           files.set(name, kept);
           await writeUserFile(name);
         }
-      }
-      if (put.length > 0) {
-        const name = `outside-${n++}.yaml`;
-        files.set(name, [...put]);
-        await writeUserFile(name);
       }
     },
     cleanup: () => rm(dir, { recursive: true, force: true }),

@@ -167,7 +167,7 @@ export function createDirectorySource(dir: string, options: DirectorySourceOptio
         for (const item of value.items) take(item, line);
         return;
       }
-      const obj = normalizeNamespace(structuredClone(value) as KubeObject);
+      const obj = normalizeNamespace(structuredClone(value));
       const name = obj.metadata?.name;
       if (typeof name !== 'string' || name === '') {
         problem(file, `${value.kind} without metadata.name is ignored`, line);
@@ -187,7 +187,7 @@ export function createDirectorySource(dir: string, options: DirectorySourceOptio
     for (const path of await walkJson(root)) {
       try {
         const value: unknown = JSON.parse(await readFile(path, 'utf8'));
-        if (isRecord(value)) out.push(value as KubeObject);
+        if (isRecord(value)) out.push(value);
       } catch (e) {
         // Vanished between readdir and read (a concurrent delete), or a foreign file: skip it.
         if (errorCode(e) !== 'ENOENT')
