@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../../src/cli/main.js';
 import { loadConfigText } from '../../src/policy/index.js';
 import {
   find,
@@ -353,5 +354,24 @@ describe.runIf(kubectlSuiteRuns('deploy overlays'))('overlays', () => {
     expect(webhookOf(objs, 'podsec-advisory')).toMatchObject({ failurePolicy: 'Fail', timeoutSeconds: 5 });
     const rest = (list: K8sObject[]) => list.filter((o) => o.metadata.name !== 'podsec-advisory');
     expect(rest(objs)).toEqual(rest(base));
+  });
+});
+
+describe.runIf(kubectlSuiteRuns('deploy command lines'))('container command lines', () => {
+  const cases = KUSTOMIZATIONS.filter((dir) => dir !== 'deploy/node-agents').flatMap((dir) =>
+    ['podsec-webhook', 'podsec-audit'].map((name) => [dir, name] as const),
+  );
+  it.each(cases)('%s, %s: every flag exists on its podsec verb, with an allowed value', (dir, name) => {
+    const deployment = find(renderObjects(dir), 'Deployment', name);
+    const [verb, ...flags] = get<string[]>(deployment, 'spec', 'template', 'spec', 'containers', 0, 'args');
+    const cmd = buildProgram().commands.find((c) => c.name() === verb);
+    expect(cmd, `podsec ${String(verb)}`).toBeDefined();
+    for (const flag of flags) {
+      const [long, value] = flag.split('=', 2);
+      const option = cmd?.options.find((o) => o.long === long);
+      expect(option, `${String(verb)} ${flag}`).toBeDefined();
+      if (option?.argChoices !== undefined) expect(option.argChoices).toContain(value);
+      if (option?.required === true || option?.optional === true) expect(value, flag).toBeDefined();
+    }
   });
 });
