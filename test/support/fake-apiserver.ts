@@ -28,6 +28,8 @@ interface Resource extends FakeKind {
   /** Events after `compactedRV`, oldest first, for watches that start from a resourceVersion. */
   history: { rv: number; type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject }[];
   compactedRV: number;
+  /** Keys in order, rebuilt lazily after a change, so paging a large list does not sort per page. */
+  sortedKeys: string[] | undefined;
 }
 
 interface Watcher {
@@ -134,7 +136,7 @@ export async function startFakeApiServer(
   let continueEpoch = 0;
 
   function addKind(k: FakeKind): void {
-    const r: Resource = { ...k, objects: new Map(), history: [], compactedRV: rv };
+    const r: Resource = { ...k, objects: new Map(), history: [], compactedRV: rv, sortedKeys: undefined };
     resources.set(`${k.apiVersion}|${k.plural}`, r);
     byKind.set(`${k.apiVersion}/${k.kind}`, r);
   }
@@ -175,6 +177,7 @@ export async function startFakeApiServer(
     stored.kind = r.kind;
     stored.metadata = { ...stored.metadata, resourceVersion: String(rv) };
     stored.metadata.uid ??= randomUUID();
+    if (!existed) r.sortedKeys = undefined;
     r.objects.set(key, stored);
     record(r, existed ? 'MODIFIED' : 'ADDED', stored, rv);
     return stored;
@@ -184,6 +187,7 @@ export async function startFakeApiServer(
     const old = r.objects.get(key);
     if (old === undefined) return undefined;
     r.objects.delete(key);
+    r.sortedKeys = undefined;
     rv++;
     const gone = clone(old);
     gone.metadata = { ...gone.metadata, resourceVersion: String(rv) };
@@ -251,9 +255,8 @@ export async function startFakeApiServer(
 
   function list(r: Resource, p: ParsedPath, q: URLSearchParams, res: ServerResponse): void {
     const matches = parseLabelSelector(q.get('labelSelector') ?? undefined);
-    const items = [...r.objects.entries()]
-      .filter(([, o]) => visible({ namespace: p.namespace, matches }, o))
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    r.sortedKeys ??= [...r.objects.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const keys = r.sortedKeys;
     let start = 0;
     const token = q.get('continue');
     if (token !== null && token !== '') {
@@ -268,31 +271,42 @@ export async function startFakeApiServer(
         return;
       }
       if (decoded.epoch !== continueEpoch) {
-        send(
-          res,
-          410,
-          status(
-            410,
-            'Expired',
-            'The provided continue parameter is too old to display a consistent list result.',
-          ),
-        );
+        const message = 'The provided continue parameter is too old to display a consistent list result.';
+        send(res, 410, status(410, 'Expired', message));
         return;
       }
-      const after = decoded.after;
-      start = items.findIndex(([k]) => k > after);
-      if (start < 0) start = items.length;
+      // First key after the token's (binary search).
+      let lo = 0;
+      let hi = keys.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if ((keys[mid] ?? '') <= decoded.after) lo = mid + 1;
+        else hi = mid;
+      }
+      start = lo;
     }
     const limit = Number(q.get('limit') ?? '0');
-    const end = limit > 0 ? Math.min(items.length, start + limit) : items.length;
-    const page = items.slice(start, end);
+    const page: [string, KubeObject][] = [];
+    let i = start;
+    for (; i < keys.length && (limit <= 0 || page.length < limit); i++) {
+      const key = keys[i] ?? '';
+      const o = r.objects.get(key);
+      if (o !== undefined && visible({ namespace: p.namespace, matches }, o)) page.push([key, o]);
+    }
+    let more = false;
+    for (let j = i; j < keys.length; j++) {
+      const o = r.objects.get(keys[j] ?? '');
+      if (o !== undefined && visible({ namespace: p.namespace, matches }, o)) {
+        more = true;
+        break;
+      }
+    }
     const metadata: Record<string, unknown> = { resourceVersion: String(rv) };
-    if (end < items.length) {
+    if (more) {
       const lastKey = page[page.length - 1]?.[0] ?? '';
       metadata.continue = Buffer.from(JSON.stringify({ epoch: continueEpoch, after: lastKey })).toString(
         'base64url',
       );
-      metadata.remainingItemCount = items.length - end;
     }
     // Like the real server, items carry no apiVersion/kind of their own.
     const stripped = page.map(([, o]) => {
