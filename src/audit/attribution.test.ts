@@ -10,18 +10,43 @@ const verdict = (fp: string): Verdict => ({
   fingerprint: fp,
 });
 const origin = { file: null, line: null };
-const link = (kind: string, name: string): OwnerLink => ({ apiVersion: 'apps/v1', kind, name, uid: `u-${name}` });
+const link = (kind: string, name: string): OwnerLink => ({
+  apiVersion: 'apps/v1',
+  kind,
+  name,
+  uid: `u-${name}`,
+});
 const pod = (name: string, owner: OwnerLink | null, fp = 'ok', hash: string | null = null): PodRecord => ({
-  namespace: 'app', name, owner, templateHash: hash, verdict: verdict(fp), origin,
+  namespace: 'app',
+  name,
+  owner,
+  templateHash: hash,
+  verdict: verdict(fp),
+  origin,
 });
 const workload = (kind: string, name: string, owner: OwnerLink | null, fp = 'ok'): WorkloadRecord => ({
-  apiVersion: 'apps/v1', kind, namespace: 'app', name, uid: `u-${name}`, owner,
-  basePath: 'spec.template', verdict: verdict(fp), origin,
+  apiVersion: 'apps/v1',
+  kind,
+  namespace: 'app',
+  name,
+  uid: `u-${name}`,
+  owner,
+  basePath: 'spec.template',
+  verdict: verdict(fp),
+  origin,
 });
 
 type Row = [kind: string, name: string, pods: number, basis: string, owner: string | null];
 const rows = (a: Attribution): Row[] =>
-  a.results().map((r) => [r.kind, r.name, r.pods, r.basis, r.owner === null ? null : `${r.owner.kind}/${r.owner.name}`]);
+  a
+    .results()
+    .map((r) => [
+      r.kind,
+      r.name,
+      r.pods,
+      r.basis,
+      r.owner === null ? null : `${r.owner.kind}/${r.owner.name}`,
+    ]);
 
 const cases: { name: string; feed: (a: Attribution) => void; want: Row[] }[] = [
   {

@@ -117,10 +117,10 @@ export class Attribution {
     }
     const ns = p.namespace ?? '';
     let byOwner = this.owned.get(ns);
-    if (byOwner === undefined) this.owned.set(ns, (byOwner = new Map()));
+    if (byOwner === undefined) this.owned.set(ns, (byOwner = new Map<string, Map<string, PodGroup>>()));
     const ownerKey = key(p.owner.kind, p.namespace, p.owner.name);
     let groups = byOwner.get(ownerKey);
-    if (groups === undefined) byOwner.set(ownerKey, (groups = new Map()));
+    if (groups === undefined) byOwner.set(ownerKey, (groups = new Map<string, PodGroup>()));
     let group = groups.get(p.verdict.fingerprint);
     if (group === undefined) {
       group = { verdict: p.verdict, templateHash: p.templateHash, ownerLink: p.owner, count: 0, pods: [] };

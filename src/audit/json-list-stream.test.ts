@@ -5,7 +5,8 @@ function split(text: string, chunkSize = text.length): ListEvent[] {
   const s = new JsonListSplitter();
   const buf = Buffer.from(text);
   const out: ListEvent[] = [];
-  for (let i = 0; i < buf.length; i += Math.max(1, chunkSize)) out.push(...s.push(buf.subarray(i, i + chunkSize)));
+  for (let i = 0; i < buf.length; i += Math.max(1, chunkSize))
+    out.push(...s.push(buf.subarray(i, i + chunkSize)));
   out.push(...s.end());
   return out;
 }
@@ -43,14 +44,19 @@ describe('JsonListSplitter', () => {
   }
 
   it('gives each item the line where it starts', () => {
-    const lines = split(LIST).filter((e) => e.type === 'item').map((e) => (e as { line: number }).line);
+    const lines = split(LIST)
+      .filter((e) => e.type === 'item')
+      .map((e) => (e as { line: number }).line);
     const text = LIST.split('\n');
     for (const l of lines) expect(text[l - 1]?.trim()).toBe('{');
     expect(lines[0]).toBeLessThan(lines[1]!);
   });
 
   it('reads a top-level array like items, and one object as one item', () => {
-    expect(items(split('[{"kind":"Pod"}, {"kind":"Service"}]'))).toEqual([{ kind: 'Pod' }, { kind: 'Service' }]);
+    expect(items(split('[{"kind":"Pod"}, {"kind":"Service"}]'))).toEqual([
+      { kind: 'Pod' },
+      { kind: 'Service' },
+    ]);
     const one = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [] } };
     expect(items(split(JSON.stringify(one, null, 2), 5))).toEqual([one]);
   });
@@ -61,14 +67,19 @@ describe('JsonListSplitter', () => {
     expect(items(events)).toHaveLength(2);
     const [err] = errors(events);
     expect(err).toMatchObject({ type: 'error', line: cut.split('\n').length });
-    expect((err as { message: string }).message).toMatch(/unexpected end of JSON input: item 3 .* 2 complete items/);
+    expect((err as { message: string }).message).toMatch(
+      /unexpected end of JSON input: item 3 .* 2 complete items/,
+    );
   });
 
   it('reports a broken item with its file position and keeps the others', () => {
     const broken = LIST.replace('"name": "b\\\\c"', '"name": b-unquoted');
     expect(broken).not.toBe(LIST);
     const events = split(broken, 16);
-    expect(items(events).map((i) => (i as { metadata: { name: string } }).metadata.name)).toEqual(['a', 'é-unicode']);
+    expect(items(events).map((i) => (i as { metadata: { name: string } }).metadata.name)).toEqual([
+      'a',
+      'é-unicode',
+    ]);
     const [err] = errors(events);
     const lineOfError = broken.split('\n').findIndex((l) => l.includes('b-unquoted')) + 1;
     expect(err).toMatchObject({ type: 'error', line: lineOfError });
@@ -85,7 +96,7 @@ describe('JsonListSplitter', () => {
 
   it('streams from an async iterable', async () => {
     async function* chunks() {
-      yield Buffer.from('{"items": [{"a"');
+      yield await Promise.resolve(Buffer.from('{"items": [{"a"'));
       yield Buffer.from(': 1}, {"b": 2}]}');
     }
     const out: ListEvent[] = [];

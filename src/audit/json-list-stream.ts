@@ -296,7 +296,9 @@ export class JsonListSplitter {
 function jsonMessage(err: unknown): string {
   const m = err instanceof Error ? err.message : String(err);
   // Drop V8's own position and excerpt: ours are file positions.
-  return m.replace(/,? ".*" is not valid JSON$/s, ' is not valid JSON').replace(/ in JSON at position \d+.*$/s, '');
+  return m
+    .replace(/,? ".*" is not valid JSON$/s, ' is not valid JSON')
+    .replace(/ in JSON at position \d+.*$/s, '');
 }
 
 function parsePosition(err: unknown, text: string): number | null {
@@ -389,7 +391,12 @@ export function jsonErrorOffset(text: string): number | null {
   return i < text.length ? i : null;
 }
 
-function lineColumn(text: string, pos: number, line: number, column: number): { line: number; column: number } {
+function lineColumn(
+  text: string,
+  pos: number,
+  line: number,
+  column: number,
+): { line: number; column: number } {
   let l = line;
   let c = column;
   for (let i = 0; i < pos && i < text.length; i++) {

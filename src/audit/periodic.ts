@@ -44,7 +44,9 @@ export async function loop(
       last = await run(signal);
     } catch (err) {
       if (signal.aborted) break;
-      log(`audit pass failed: ${err instanceof Error ? err.message : String(err)}; retrying in ${intervalMs} ms`);
+      log(
+        `audit pass failed: ${err instanceof Error ? err.message : String(err)}; retrying in ${intervalMs} ms`,
+      );
       last = 2;
     }
     await sleep(Math.max(0, intervalMs - (Date.now() - started)), signal);

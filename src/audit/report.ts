@@ -61,7 +61,8 @@ export function toResultJson(r: AttributedResult): AuditResultJson {
       exemptedBy: x.exemptedBy === null ? null : { ...x.exemptedBy },
     })),
     pods: r.pods,
-    owner: r.owner === null ? null : { apiVersion: r.owner.apiVersion, kind: r.owner.kind, name: r.owner.name },
+    owner:
+      r.owner === null ? null : { apiVersion: r.owner.apiVersion, kind: r.owner.kind, name: r.owner.name },
   };
 }
 

@@ -196,7 +196,10 @@ async function startsAsJson(path: string): Promise<boolean> {
   try {
     const buf = Buffer.alloc(4096);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    const text = buf.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
+    const text = buf
+      .subarray(0, bytesRead)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '');
     const first = /\S/.exec(text)?.[0];
     return first === '{' || first === '[';
   } finally {
@@ -225,7 +228,9 @@ function feedManifests(text: string, file: string, c: Collector): void {
   for (const doc of parsed.documents) {
     const v = doc.value as { kind?: unknown; items?: unknown } | null;
     if (typeof v?.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items)) {
-      (v.items as unknown[]).forEach((item, i) => c.feed(item, { file, line: doc.locate(['items', i]).line }));
+      (v.items as unknown[]).forEach((item, i) =>
+        c.feed(item, { file, line: doc.locate(['items', i]).line }),
+      );
     } else if (v !== null && typeof v === 'object') {
       c.feed(v, { file, line: doc.line });
     }
@@ -256,7 +261,12 @@ async function auditFiles(
       if (first.done === true) continue;
       const head = typeof first.value === 'string' ? Buffer.from(first.value) : first.value;
       const rest: AsyncIterable<Buffer | string> = { [Symbol.asyncIterator]: () => it };
-      const firstChar = /\S/.exec(head.subarray(0, 4096).toString('utf8').replace(/^\uFEFF/, ''))?.[0];
+      const firstChar = /\S/.exec(
+        head
+          .subarray(0, 4096)
+          .toString('utf8')
+          .replace(/^\uFEFF/, ''),
+      )?.[0];
       if (firstChar === '{' || firstChar === '[') await feedJson(chain(head, rest), '-', c);
       else {
         const parts: Buffer[] = [head];

@@ -42,7 +42,9 @@ export function renderAuditTable(report: AuditReport, opts: { color: boolean }):
     else list.push(r);
   }
   for (const [ns, results] of byNs) {
-    const failing = results.filter((r) => !r.allowed || r.status === 'warned' || r.status === 'audited').length;
+    const failing = results.filter(
+      (r) => !r.allowed || r.status === 'warned' || r.status === 'audited',
+    ).length;
     lines.push(bold(`namespace ${ns}`) + dim(`  ${results.length} workloads, ${failing} with findings`));
     for (const r of results) {
       const pods = r.pods === 1 && r.kind === 'Pod' ? '' : dim(`  ${r.pods} pod${r.pods === 1 ? '' : 's'}`);

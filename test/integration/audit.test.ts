@@ -19,7 +19,9 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function options(extra: Partial<AuditCommandOptions>): AuditCommandOptions & { stdout: Capture; stderr: Capture } {
+function options(
+  extra: Partial<AuditCommandOptions>,
+): AuditCommandOptions & { stdout: Capture; stderr: Capture } {
   return {
     format: 'json',
     writeReports: false,
@@ -35,11 +37,13 @@ function options(extra: Partial<AuditCommandOptions>): AuditCommandOptions & { s
 function writeState(): string {
   const state = join(dir, 'state');
   mkdirSync(state);
-  writeFileSync(join(state, 'cluster.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: demoCluster() }));
+  writeFileSync(
+    join(state, 'cluster.json'),
+    JSON.stringify({ apiVersion: 'v1', kind: 'List', items: demoCluster() }),
+  );
   writeFileSync(join(dir, 'podsec.yaml'), DEMO_CONFIG);
   return state;
 }
-
 
 describe('podsec audit --state', () => {
   it('attributes results, validates against the schema and writes PolicyReports idempotently', async () => {
@@ -51,7 +55,12 @@ describe('podsec audit --state', () => {
     const validate = resultSchemaValidator();
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(code).toBe(1);
-    const byName = new Map(report.results.map((r: { kind: string; name: string }) => [`${r.kind}/${r.name}`, r]));
+    const byName = new Map<string, unknown>(
+      report.results.map((r: { kind: string; name: string }): [string, unknown] => [
+        `${r.kind}/${r.name}`,
+        r,
+      ]),
+    );
     expect(byName.get('Deployment/frontend')).toMatchObject({ pods: 2, status: 'allowed', file: null });
     expect([...byName.keys()].find((k) => k.startsWith('Pod/frontend-'))).toBeDefined();
     expect(byName.get('CronJob/nightly-report')).toMatchObject({ pods: 1 });
@@ -64,14 +73,26 @@ describe('podsec audit --state', () => {
     expect(Number(created[1])).toBeGreaterThan(5);
 
     const source = await openClusterSource({ state });
-    const reports: { metadata: { name: string; ownerReferences: unknown[] }; summary: Record<string, number> }[] = [];
-    for await (const page of source.listPages({ apiVersion: 'wgpolicyk8s.io/v1alpha2', kind: 'PolicyReport' })) {
+    const reports: {
+      metadata: { name: string; ownerReferences: unknown[] };
+      summary: Record<string, number>;
+    }[] = [];
+    for await (const page of source.listPages({
+      apiVersion: 'wgpolicyk8s.io/v1alpha2',
+      kind: 'PolicyReport',
+    })) {
       reports.push(...(page as never[]));
     }
     await source.close();
     const gateway = reports.find((r) => r.metadata.name === 'podsec-deployment-gateway')!;
     expect(gateway.metadata.ownerReferences).toEqual([
-      { apiVersion: 'apps/v1', kind: 'Deployment', name: 'gateway', uid: 'uid-deploy-payments-gateway', controller: false },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        name: 'gateway',
+        uid: 'uid-deploy-payments-gateway',
+        controller: false,
+      },
     ]);
     expect(gateway.summary.fail).toBeGreaterThan(3);
 
@@ -111,7 +132,9 @@ describe('podsec audit FILE', () => {
       line: broken.split('\n').findIndex((l) => l.includes('debug-shell')) + 1,
     });
     // shop's enforce label came after its pods and still decided
-    expect(report.results.find((r: { name: string }) => r.name === 'cart')).toMatchObject({ status: 'denied' });
+    expect(report.results.find((r: { name: string }) => r.name === 'cart')).toMatchObject({
+      status: 'denied',
+    });
     expect(report.results.find((r: { name: string }) => r.name === 'debug-shell')).toBeUndefined();
   });
 
@@ -126,7 +149,11 @@ describe('podsec audit FILE', () => {
 
   it('usage errors: files with --state, --config with --level, bad --interval', async () => {
     await expect(runAuditCommand(['x.json'], options({ state: dir }))).rejects.toThrow(/not both/);
-    await expect(runAuditCommand([], options({ config: 'c.yaml', level: 'baseline' }))).rejects.toThrow(/--config/);
-    await expect(runAuditCommand([], options({ state: dir, interval: '10 minutes' }))).rejects.toThrow(/--interval/);
+    await expect(runAuditCommand([], options({ config: 'c.yaml', level: 'baseline' }))).rejects.toThrow(
+      /--config/,
+    );
+    await expect(runAuditCommand([], options({ state: dir, interval: '10 minutes' }))).rejects.toThrow(
+      /--interval/,
+    );
   });
 });

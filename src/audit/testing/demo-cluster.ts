@@ -51,7 +51,9 @@ function deployment(w: WorkloadSpec): KubeObject[] {
         name: `${w.name}-${hash}`,
         namespace: w.ns,
         uid: ruid,
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: w.name, uid: duid, controller: true }],
+        ownerReferences: [
+          { apiVersion: 'apps/v1', kind: 'Deployment', name: w.name, uid: duid, controller: true },
+        ],
       },
       spec: { replicas: w.replicas, template },
     },
@@ -67,7 +69,13 @@ function deployment(w: WorkloadSpec): KubeObject[] {
         uid: `uid-pod-${w.ns}-${w.name}-${i}`,
         labels: { app: w.name, 'pod-template-hash': hash },
         ownerReferences: [
-          { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${w.name}-${hash}`, uid: ruid, controller: true },
+          {
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            name: `${w.name}-${hash}`,
+            uid: ruid,
+            controller: true,
+          },
         ],
       },
       spec: w.differ?.[i]?.(spec) ?? spec,
@@ -112,7 +120,9 @@ export function demoCluster(): KubeObject[] {
       differ: {
         2: (s) => ({
           ...s,
-          ephemeralContainers: [{ name: 'debugger', image: 'busybox', securityContext: { privileged: true } }],
+          ephemeralContainers: [
+            { name: 'debugger', image: 'busybox', securityContext: { privileged: true } },
+          ],
         }),
       },
     }),
@@ -138,7 +148,11 @@ export function demoCluster(): KubeObject[] {
           {
             name: 'istio-init',
             image: 'docker.io/istio/proxyv2:1.22',
-            securityContext: { capabilities: { add: ['NET_ADMIN', 'NET_RAW'] }, runAsUser: 0, runAsNonRoot: false },
+            securityContext: {
+              capabilities: { add: ['NET_ADMIN', 'NET_RAW'] },
+              runAsUser: 0,
+              runAsNonRoot: false,
+            },
           },
         ],
         containers: [container('ledger', 'registry.example/ledger:3.0')],
@@ -176,7 +190,11 @@ export function demoCluster(): KubeObject[] {
       apiVersion: 'batch/v1',
       kind: 'CronJob',
       metadata: { name: 'nightly-report', namespace: 'batch', uid: 'uid-cj' },
-      spec: { jobTemplate: { spec: { template: { spec: { containers: [container('report', 'registry.example/report:5')] } } } } },
+      spec: {
+        jobTemplate: {
+          spec: { template: { spec: { containers: [container('report', 'registry.example/report:5')] } } },
+        },
+      },
     },
     {
       apiVersion: 'batch/v1',
@@ -185,7 +203,15 @@ export function demoCluster(): KubeObject[] {
         name: 'nightly-report-2900',
         namespace: 'batch',
         uid: 'uid-job',
-        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly-report', uid: 'uid-cj', controller: true }],
+        ownerReferences: [
+          {
+            apiVersion: 'batch/v1',
+            kind: 'CronJob',
+            name: 'nightly-report',
+            uid: 'uid-cj',
+            controller: true,
+          },
+        ],
       },
       spec: { template: { spec: { containers: [container('report', 'registry.example/report:5')] } } },
     },
@@ -196,7 +222,15 @@ export function demoCluster(): KubeObject[] {
         name: 'nightly-report-2900-x1',
         namespace: 'batch',
         uid: 'uid-job-pod',
-        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'nightly-report-2900', uid: 'uid-job', controller: true }],
+        ownerReferences: [
+          {
+            apiVersion: 'batch/v1',
+            kind: 'Job',
+            name: 'nightly-report-2900',
+            uid: 'uid-job',
+            controller: true,
+          },
+        ],
       },
       spec: { containers: [container('report', 'registry.example/report:5')] },
     },
@@ -204,13 +238,20 @@ export function demoCluster(): KubeObject[] {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'debug-shell', namespace: 'payments', uid: 'uid-orphan' },
-      spec: { hostPID: true, containers: [container('sh', 'busybox', { securityContext: { privileged: true } })] },
+      spec: {
+        hostPID: true,
+        containers: [container('sh', 'busybox', { securityContext: { privileged: true } })],
+      },
     },
     {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'istiod-0', namespace: 'istio-system', uid: 'uid-istiod' },
-      spec: { containers: [container('discovery', 'docker.io/istio/pilot:1.22', { securityContext: { privileged: true } })] },
+      spec: {
+        containers: [
+          container('discovery', 'docker.io/istio/pilot:1.22', { securityContext: { privileged: true } }),
+        ],
+      },
     },
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'frontend', namespace: 'shop' } },
   ];

@@ -4,7 +4,13 @@
  * Not an informer implementation (the audit never uses one).
  */
 import type { KubeObject } from '../../kube/types.js';
-import type { ClusterSource, Informer, KindRef, ListOptions, ObjectRef } from '../../kube/cluster-source/types.js';
+import type {
+  ClusterSource,
+  Informer,
+  KindRef,
+  ListOptions,
+  ObjectRef,
+} from '../../kube/cluster-source/types.js';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../../kube/cluster-source/errors.js';
 
 function refKey(r: ObjectRef): string {
@@ -86,7 +92,10 @@ export class MemorySource implements ClusterSource {
     const ref = refOf(obj);
     const cur = this.objects.get(refKey(ref));
     if (cur === undefined) return Promise.reject(new NotFoundError(ref));
-    if (this.conflictOnce.delete(ref.name) || cur.metadata?.resourceVersion !== obj.metadata?.resourceVersion) {
+    if (
+      this.conflictOnce.delete(ref.name) ||
+      cur.metadata?.resourceVersion !== obj.metadata?.resourceVersion
+    ) {
       this.put(cur); // someone else wrote in between
       return Promise.reject(new ConflictError(ref));
     }

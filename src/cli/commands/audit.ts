@@ -97,7 +97,9 @@ export function passChecksFor(policy: Policy): (info: PolicyInfo) => readonly st
     const key = `${info.level}:${info.version}`;
     let ids = cache.get(key);
     if (ids === undefined) {
-      const a = policy.assignments.find((x) => x.info.level === info.level && x.info.version === info.version);
+      const a = policy.assignments.find(
+        (x) => x.info.level === info.level && x.info.version === info.version,
+      );
       if (a !== undefined) ids = a.checks.map((c) => c.id);
       else {
         const level = parseLevel(info.level);
@@ -164,7 +166,9 @@ export async function runAuditCommand(files: string[], opts: AuditCommandOptions
   }
   const intervalMs = opts.interval === undefined ? null : parseDuration(opts.interval);
   if (opts.interval !== undefined && intervalMs === null) {
-    throw new UsageError(`--interval must be a duration such as 30s, 10m or 1h, not ${JSON.stringify(opts.interval)}`);
+    throw new UsageError(
+      `--interval must be a duration such as 30s, 10m or 1h, not ${JSON.stringify(opts.interval)}`,
+    );
   }
   if (intervalMs !== null && files.length > 0) throw new UsageError('--interval audits a cluster, not files');
 

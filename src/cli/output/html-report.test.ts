@@ -94,7 +94,13 @@ describe.skipIf(!haveChromium && !inCi)('renderHtmlReport in headless Chromium',
       expect(await page.textContent('[data-count="denied"]')).toBe(String(c['denied'] ?? 0));
       expect(await page.textContent('[data-count="allowed"]')).toBe(String(c['allowed'] ?? 0));
       const text = await page.innerText('body');
-      for (const heading of ['NAMESPACES', 'CHECKS FAILING', 'WORST OFFENDERS', 'ASSIGNMENTS', 'EXEMPTIONS']) {
+      for (const heading of [
+        'NAMESPACES',
+        'CHECKS FAILING',
+        'WORST OFFENDERS',
+        'ASSIGNMENTS',
+        'EXEMPTIONS',
+      ]) {
         expect(text).toContain(heading);
       }
       expect(text).toContain('Istio init container programs iptables');

@@ -14,7 +14,13 @@ export interface HtmlReportOptions {
   readonly title?: string;
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /** Escapes text for HTML content and attribute values. */
 export function esc(text: string | number | null | undefined): string {
@@ -134,12 +140,22 @@ export function renderHtmlReport(report: AuditReport, opts: HtmlReportOptions): 
   }
   const nsRows = [...byNs.entries()]
     .map(([ns, list]) => ({ ns, list, c: counts(list), pods: list.reduce((s, r) => s + r.pods, 0) }))
-    .sort((a, b) => b.c.denied - a.c.denied || b.c.warned + b.c.audited - (a.c.warned + a.c.audited) || a.ns.localeCompare(b.ns));
+    .sort(
+      (a, b) =>
+        b.c.denied - a.c.denied ||
+        b.c.warned + b.c.audited - (a.c.warned + a.c.audited) ||
+        a.ns.localeCompare(b.ns),
+    );
 
   // Per check and per assignment
   const checks = new Map<string, CheckRow>();
   const assignments = new Map<string, AssignmentRow>();
-  const exemptions: { r: AuditResultJson; check: string; container: string | null; by: NonNullable<AuditResultJson['violations'][number]['exemptedBy']> }[] = [];
+  const exemptions: {
+    r: AuditResultJson;
+    check: string;
+    container: string | null;
+    by: NonNullable<AuditResultJson['violations'][number]['exemptedBy']>;
+  }[] = [];
   for (const r of results) {
     const seen = new Set<string>();
     for (const v of r.violations) {
@@ -171,9 +187,13 @@ export function renderHtmlReport(report: AuditReport, opts: HtmlReportOptions): 
       if (v.effects.some((e) => e.effect === 'deny')) row.denied++;
     }
   }
-  const checkRows = [...checks.values()].sort((a, b) => b.workloads - a.workloads || a.check.localeCompare(b.check));
+  const checkRows = [...checks.values()].sort(
+    (a, b) => b.workloads - a.workloads || a.check.localeCompare(b.check),
+  );
   const maxCheck = checkRows[0]?.workloads ?? 0;
-  const assignmentRows = [...assignments.values()].sort((a, b) => b.violations - a.violations || a.name.localeCompare(b.name));
+  const assignmentRows = [...assignments.values()].sort(
+    (a, b) => b.violations - a.violations || a.name.localeCompare(b.name),
+  );
 
   const score = (r: AuditResultJson): number => {
     const counted = r.violations.filter((v) => v.exemptedBy === null).length;
@@ -182,7 +202,7 @@ export function renderHtmlReport(report: AuditReport, opts: HtmlReportOptions): 
   };
   const worst = results
     .filter(isFinding)
-    .sort((a, b) => score(b) - score(a) || (a.name ?? "").localeCompare(b.name ?? ""))
+    .sort((a, b) => score(b) - score(a) || (a.name ?? '').localeCompare(b.name ?? ''))
     .slice(0, 10);
   const exemptResults = results.filter((r) => r.status === 'exempt');
 
@@ -211,12 +231,14 @@ ${stackedBar(c, 18)}
 </div></div></section>`);
 
   if (report.errors.length > 0) {
-    html.push(`<section class="card errors"><h2>${plural(report.errors.length, 'problem')} while reading the cluster</h2><ul>${report.errors
-      .map(
-        (e) =>
-          `<li><code>${esc(e.file ?? 'cluster')}${e.line === null ? '' : `:${e.line}`}${e.column == null ? '' : `:${e.column}`}</code> ${esc(e.message)}${e.hint === undefined ? '' : `<br><small>${esc(e.hint)}</small>`}</li>`,
-      )
-      .join('')}</ul></section>`);
+    html.push(
+      `<section class="card errors"><h2>${plural(report.errors.length, 'problem')} while reading the cluster</h2><ul>${report.errors
+        .map(
+          (e) =>
+            `<li><code>${esc(e.file ?? 'cluster')}${e.line === null ? '' : `:${e.line}`}${e.column == null ? '' : `:${e.column}`}</code> ${esc(e.message)}${e.hint === undefined ? '' : `<br><small>${esc(e.hint)}</small>`}</li>`,
+        )
+        .join('')}</ul></section>`,
+    );
   }
 
   html.push(`<div class="grid">
@@ -247,7 +269,9 @@ ${checkRows
       ? '<p class="empty">Nothing to fix. ✓</p>'
       : `<ol class="worst">${worst
           .map((r) => {
-            const checksFailing = [...new Set(r.violations.filter((v) => v.exemptedBy === null).map((v) => v.check))];
+            const checksFailing = [
+              ...new Set(r.violations.filter((v) => v.exemptedBy === null).map((v) => v.check)),
+            ];
             return `<li>${badge(r)} <span class="ns-tag">${esc(r.namespace ?? '')}</span> ${workloadName(r)} <span class="muted">· ${plural(r.pods, 'pod')}</span><div class="chips">${checksFailing.map((ch) => `<code>${esc(ch)}</code>`).join(' ')}</div></li>`;
           })
           .join('')}</ol>`
@@ -261,7 +285,9 @@ ${checkRows
               `<tr><td><code>${esc(a.name)}</code></td><td>${[...a.effects]
                 .sort()
                 .map((e) => `<span class="effect ${esc(e)}">${esc(e)}</span>`)
-                .join(' ')}</td><td class="num">${a.workloads.size}</td><td class="num">${a.violations}</td><td class="num">${a.exempted}</td></tr>`,
+                .join(
+                  ' ',
+                )}</td><td class="num">${a.workloads.size}</td><td class="num">${a.violations}</td><td class="num">${a.exempted}</td></tr>`,
           )
           .join('')}</tbody></table>`
   }</section>
@@ -288,7 +314,9 @@ ${nsRows
     return `<details${n.c.denied > 0 ? ' open' : ''}><summary><b>${esc(n.ns)}</b> <span class="muted">${plural(n.list.length, 'workload')}, ${withFindings.length} with findings, ${ok} clean</span></summary>
 ${withFindings
   .map(
-    (r) => `<div class="result"><div class="rhead">${badge(r)} ${workloadName(r)} <span class="muted">· ${plural(r.pods, 'pod')} · ${esc(r.policy.level)}:${esc(r.policy.version)}${r.owner === null ? '' : ` · differs from ${esc(r.owner.kind)} ${esc(r.owner.name)}`}</span></div>
+    (
+      r,
+    ) => `<div class="result"><div class="rhead">${badge(r)} ${workloadName(r)} <span class="muted">· ${plural(r.pods, 'pod')} · ${esc(r.policy.level)}:${esc(r.policy.version)}${r.owner === null ? '' : ` · differs from ${esc(r.owner.kind)} ${esc(r.owner.name)}`}</span></div>
 ${r.reason !== undefined && r.violations.length === 0 ? `<p class="muted">${esc(r.reason)}</p>` : ''}<ul class="violations">${r.violations
       .map(
         (v) =>
@@ -301,7 +329,7 @@ ${r.reason !== undefined && r.violations.length === 0 ? `<p class="muted">${esc(
   .join('\n')}
 </section>
 </main>
-<footer>${report.summary.notApplicable > 0 ? `${plural(report.summary.notApplicable, "other object")} without pod templates were counted but not judged · ` : ""}podsec result schemaVersion ${report.schemaVersion}</footer>
+<footer>${report.summary.notApplicable > 0 ? `${plural(report.summary.notApplicable, 'other object')} without pod templates were counted but not judged · ` : ''}podsec result schemaVersion ${report.schemaVersion}</footer>
 </body></html>
 `);
   return html.join('\n');
