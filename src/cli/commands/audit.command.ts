@@ -9,7 +9,10 @@ export function defineAudit(program: Command): void {
     )
     .argument('[files...]', 'kubectl get ... -o json Lists or manifests (- for stdin); none: the cluster')
     .option('--state <dir>', 'a directory of manifests standing for the cluster')
-    .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option(
+      '--kubeconfig <file>',
+      'kubeconfig of the cluster (default: KUBECONFIG, ~/.kube/config, in-cluster)',
+    )
     .option('--context <name>', 'kubeconfig context')
     .option('--config <file>', 'podsec.yaml with assignments (excludes --level and --pss-version)')
     .addOption(
@@ -29,7 +32,10 @@ export function defineAudit(program: Command): void {
         .choices(['wgpolicyk8s.io/v1alpha2', 'openreports.io/v1alpha1'])
         .default('wgpolicyk8s.io/v1alpha2'),
     )
-    .option('--interval <duration>', 'audit again every DURATION (e.g. 10m); one replica at a time via a Lease')
+    .option(
+      '--interval <duration>',
+      'audit again every DURATION (e.g. 10m); one replica at a time via a Lease',
+    )
     .option('--lease-namespace <ns>', 'namespace of the Lease used with --interval', 'podsec-system')
     .option('--page-size <n>', 'objects per LIST page from the API server', '500')
     .option('--no-color', 'never colour the table')
