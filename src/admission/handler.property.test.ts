@@ -194,7 +194,7 @@ const arbRequest = fc
 const arbMutated = fc
   .tuple(arbRequest, fc.array(fc.tuple(fc.nat(), fc.nat(), fc.anything()), { maxLength: 3 }), fc.boolean())
   .map(([review, edits, remove]) => {
-    const copy = structuredClone(review);
+    const copy: Record<string, unknown> = structuredClone(review);
     for (const [i, j, value] of edits) {
       const keys = Object.keys(copy);
       const key = keys[i % keys.length]!;
