@@ -52,6 +52,8 @@ export class WebhookMetrics {
   private readonly namespaces: BoundedLabel;
   private readonly kinds: BoundedLabel;
   private readonly checks: BoundedLabel;
+  private readonly requestChildren = new Map<string, Counter.Internal>();
+  private readonly latencyChildren = new Map<string, Histogram.Internal<'decision'>>();
 
   constructor(options: MetricsOptions = {}) {
     const p = options.prefix ?? 'podsec_';
@@ -108,12 +110,26 @@ export class WebhookMetrics {
   }
 
   observeRequest(o: RequestObservation): void {
-    this.requests.inc({
-      decision: o.decision,
-      kind: this.kinds.value(o.kind),
-      namespace: this.namespaces.value(o.namespace),
-    });
-    this.latency.observe({ decision: o.decision }, o.seconds);
+    // Bound children are cached per label combination: prom-client hashes label objects on
+    // every inc() otherwise, which shows in the webhook's per-request cost.
+    const key = `${o.decision}\u0000${o.kind}\u0000${o.namespace}`;
+    let child = this.requestChildren.get(key);
+    if (child === undefined) {
+      child = this.requests.labels({
+        decision: o.decision,
+        kind: this.kinds.value(o.kind),
+        namespace: this.namespaces.value(o.namespace),
+      });
+      // The cache itself stays bounded: beyond the limits every new combination is "other".
+      if (this.requestChildren.size < 4096) this.requestChildren.set(key, child);
+    }
+    child.inc();
+    let timer = this.latencyChildren.get(o.decision);
+    if (timer === undefined) {
+      timer = this.latency.labels({ decision: o.decision });
+      this.latencyChildren.set(o.decision, timer);
+    }
+    timer.observe(o.seconds);
     for (const check of o.violations) this.violations.inc({ check: this.checks.value(check) });
   }
 

@@ -20,7 +20,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const quiet = { write: (): boolean => true };
 
-function webhooksOf(text: string): { name: string; caBundle?: string }[] {
+function webhooksOf(text: string): { name: string; caBundle: string | undefined }[] {
   return parseAllDocuments(text).flatMap((d) => {
     const o = d.toJS() as { webhooks?: { name: string; clientConfig: { caBundle?: string } }[] } | null;
     return (o?.webhooks ?? []).map((w) => ({ name: w.name, caBundle: w.clientConfig.caBundle }));
