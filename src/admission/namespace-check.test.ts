@@ -216,6 +216,22 @@ describe('making enforce stricter dry-runs existing pods', () => {
     }
   });
 
+  it("pods that cannot be listed: allowed with PSA's warning", async () => {
+    const h = createAdmissionHandler({
+      policy: () => ({ policy: null, config: null }),
+      namespaceLabels: () => Promise.resolve({}),
+      podsInNamespace: () => {
+        throw new Error('cache not synced');
+      },
+      now: () => 0,
+    });
+    const d = await h(nsRequest('UPDATE', { [ENFORCE]: 'baseline' }, {}));
+    expect(d.response).toEqual({
+      allowed: true,
+      warnings: ['failed to list pods while checking new PodSecurity enforce level'],
+    });
+  });
+
   it('no violating pods: no warnings', async () => {
     const d = await handlerFor([makePod({ name: 'ok' })])(
       nsRequest('UPDATE', { [ENFORCE]: 'restricted' }, {}),

@@ -235,6 +235,7 @@ export function checkPodsInNamespace(
 // ---- the namespace request --------------------------------------------------------------
 
 const ALLOWED: AdmissionResponse = Object.freeze({ allowed: true });
+const LIST_FAILED_WARNING = 'failed to list pods while checking new PodSecurity enforce level';
 
 function decide(
   request: AdmissionRequest,
@@ -314,7 +315,14 @@ export function reviewNamespace(
       ? decide(request, ALLOWED, 'allow')
       : decide(request, withWarnings([warning]), 'warn');
   }
-  const warnings = checkPodsInNamespace(name, podsInNamespace(name), next.modes.enforce, {
+  let pods: readonly KubeObject[];
+  try {
+    pods = podsInNamespace(name);
+  } catch {
+    // As PSA: the label change is not refused because the pods could not be listed.
+    return decide(request, withWarnings([LIST_FAILED_WARNING]), 'warn');
+  }
+  const warnings = checkPodsInNamespace(name, pods, next.modes.enforce, {
     now,
     exemptRuntimeClasses: policy.exemptRuntimeClasses,
   });
