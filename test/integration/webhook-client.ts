@@ -108,6 +108,7 @@ export function rawTls(
   extra: {
     minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2';
     maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+    ciphers?: string;
   } = {},
 ): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
