@@ -1,4 +1,5 @@
 /** collectInputs against real temporary directories: walks, excludes, stdin and every bad-input case. */
+import { spawn, spawnSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,6 +154,61 @@ describe('files and problems', () => {
   });
 });
 
+describe('non-regular files', () => {
+  const hasMkfifo = spawnSync('mkfifo', ['--version']).status === 0;
+
+  it.skipIf(!hasMkfifo)('a FIFO named on the command line is read as a stream', async () => {
+    const fifo = join(root, 'pipe.yaml');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const writer = spawn('sh', ['-c', 'printf "kind: Pod\\n" > "$1"', 'sh', fifo], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => writer.on('exit', resolve));
+    const got = await collectInputs([fifo]);
+    await exited;
+    expect(got.problems).toEqual([]);
+    expect(got.files).toEqual([{ display: fifo, text: 'kind: Pod\n' }]);
+    expect(got.explicit.has(fifo)).toBe(true);
+  });
+
+  it.skipIf(!hasMkfifo)('a FIFO found in a walk is reported, not read', async () => {
+    await put('a.yaml', 'a: 1');
+    expect(spawnSync('mkfifo', [join(root, 'b.yaml')]).status).toBe(0);
+    expect(spawnSync('mkfifo', [join(root, 'other')]).status).toBe(0);
+    const got = await collectInputs([root]);
+    expect(got.files.map((f) => f.display)).toEqual([join(root, 'a.yaml')]);
+    expect(got.problems).toEqual([
+      {
+        file: join(root, 'b.yaml'),
+        message: 'not a regular file; skipped (name it on the command line to read it)',
+      },
+    ]);
+  });
+
+  it.each([
+    { name: '/dev/zero (endless zeros)', path: '/dev/zero', limit: 4096 },
+    { name: '/dev/urandom (endless bytes)', path: '/dev/urandom', limit: 1000 },
+  ])('$name is capped at maxFileBytes', async ({ path, limit }) => {
+    const got = await collectInputs([path], { maxFileBytes: limit });
+    expect(got.problems).toEqual([
+      { file: path, message: `file too large (more than ${limit} bytes; the limit is ${limit})` },
+    ]);
+    expect(got.files).toEqual([]);
+  });
+
+  it('/dev/null is an empty input', async () => {
+    const got = await collectInputs(['/dev/null']);
+    expect(got.problems).toEqual([]);
+    expect(got.files).toEqual([{ display: '/dev/null', text: '' }]);
+  });
+
+  it('a directory named x.yaml given explicitly is walked', async () => {
+    await put('x.yaml/pod.yaml', 'kind: Pod');
+    const got = await collectInputs([join(root, 'x.yaml')]);
+    expect(got.problems).toEqual([]);
+    expect(got.files).toEqual([{ display: join(root, 'x.yaml/pod.yaml'), text: 'kind: Pod' }]);
+    expect(got.explicit.size).toBe(0);
+  });
+});
+
 describe('stdin', () => {
   it.each([
     {
@@ -172,12 +228,20 @@ describe('stdin', () => {
     expect(got.explicit.has('-')).toBe(true);
   });
 
-  it('too large stdin is a problem', async () => {
-    const got = await collectInputs(['-'], {
-      stdin: Readable.from([Buffer.alloc(50, 0x61), Buffer.alloc(60, 0x61)]),
-      maxFileBytes: 100,
-    });
-    expect(got.problems).toEqual([{ file: '-', message: 'file too large (110 bytes; the limit is 100)' }]);
+  it.each([
+    { name: 'too large stdin', chunks: () => [Buffer.alloc(50, 0x61), Buffer.alloc(60, 0x61)] },
+    {
+      name: 'endless stdin (stops reading at the cap)',
+      chunks: function* endless(): Generator<Buffer> {
+        for (;;) yield Buffer.alloc(64, 0x61);
+      },
+    },
+  ])('$name is a problem', async ({ chunks }) => {
+    const got = await collectInputs(['-'], { stdin: Readable.from(chunks()), maxFileBytes: 100 });
+    expect(got.problems).toEqual([
+      { file: '-', message: 'file too large (more than 100 bytes; the limit is 100)' },
+    ]);
+    expect(got.files).toEqual([]);
   });
 });
 

@@ -2,9 +2,13 @@
  * Reads the inputs of a command: files, directories walked in a stable order, and stdin. Every
  * input that cannot be used (missing, unreadable, binary, too large, a symlink loop) becomes a
  * problem value with its file name, so one bad file never stops the others from being read.
+ * Anything that is not a regular file (a character device such as /dev/zero, a FIFO, a process
+ * substitution) is read as a stream under the same byte cap as stdin, and reading stops as soon
+ * as the cap is passed, so an endless stream becomes a 'file too large' problem instead of a hang.
  */
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import type { Stats } from 'node:fs';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GlobSet } from './glob.js';
 
@@ -80,16 +84,28 @@ function tooLarge(size: number, limit: number): string {
   return `file too large (${size} bytes; the limit is ${limit})`;
 }
 
-async function readStream(stream: NodeJS.ReadableStream, limit: number): Promise<Buffer | { size: number }> {
+function tooLargeStream(limit: number): string {
+  return `file too large (more than ${limit} bytes; the limit is ${limit})`;
+}
+
+/**
+ * The bytes of a stream, or `tooLarge` once more than `limit` bytes arrived. Reading stops there
+ * (the stream is destroyed), so an endless source costs at most `limit` bytes and no more time.
+ */
+async function readStream(
+  stream: NodeJS.ReadableStream,
+  limit: number,
+): Promise<Buffer | { tooLarge: true }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     size += buf.length;
-    // Keep counting but stop holding data once over the limit.
-    if (size <= limit) chunks.push(buf);
+    // Leaving the loop early destroys a Readable; other streams are left for the caller to close.
+    if (size > limit) return { tooLarge: true };
+    chunks.push(buf);
   }
-  return size > limit ? { size } : Buffer.concat(chunks, size);
+  return Buffer.concat(chunks, size);
 }
 
 class Collector {
@@ -138,7 +154,23 @@ class Collector {
     this.explicit.add('-');
     const data = await readStream(this.opts.stdin ?? process.stdin, this.limit);
     if (Buffer.isBuffer(data)) this.accept('-', data);
-    else this.problem('-', tooLarge(data.size, this.limit));
+    else this.problem('-', tooLargeStream(this.limit));
+  }
+
+  /** A named non-regular file (device, FIFO): read as a stream under the byte cap. */
+  private async readSpecial(path: string): Promise<void> {
+    let data: Buffer | { tooLarge: true };
+    const stream = createReadStream(path);
+    try {
+      data = await readStream(stream, this.limit);
+    } catch (e) {
+      this.problem(path, describe(e));
+      return;
+    } finally {
+      stream.destroy();
+    }
+    if (Buffer.isBuffer(data)) this.accept(path, data);
+    else this.problem(path, tooLargeStream(this.limit));
   }
 
   async add(arg: string): Promise<void> {
@@ -155,7 +187,8 @@ class Collector {
       await this.walk(arg, '', [key]);
     } else {
       this.explicit.add(arg);
-      await this.readPath(arg, info);
+      if (info.isFile()) await this.readPath(arg, info);
+      else await this.readSpecial(arg);
     }
   }
 
@@ -188,9 +221,12 @@ class Collector {
           continue;
         }
         await this.walk(path, relPath, [...chain, key]);
-      } else if (info.isFile()) {
+      } else {
         const lower = name.toLowerCase();
-        if (MANIFEST_EXTENSIONS.some((ext) => lower.endsWith(ext))) await this.readPath(path, info);
+        if (!MANIFEST_EXTENSIONS.some((ext) => lower.endsWith(ext))) continue;
+        if (info.isFile()) await this.readPath(path, info);
+        // A FIFO found in a walk may never be written to: reading it could block the whole scan.
+        else this.problem(path, 'not a regular file; skipped (name it on the command line to read it)');
       }
     }
   }
