@@ -413,3 +413,94 @@ assignments:
     expect(r.error.message).toContain('podsec.yaml:8:13: assignments[0].effect');
   });
 });
+
+describe('loadConfigText: no problem hides another', () => {
+  it('reports all 11 assignment problems and 5 exemption problems of one assignment in one pass', () => {
+    const issues = issuesOf(`${HEAD}assignments:
+  - name: -apps
+    initiative: azure-restrcted
+    version: v1.030
+    effect: block
+    workloads: reject
+    namespaces: [Team_A]
+    excludedNamespaces: kube-system
+    labelSelector:
+      matchLabels: {"-app": web}
+      matchExpressions:
+        - {key: tier, operator: Equals, values: [front]}
+    parameters:
+      allowHostNetwrk: false
+      runAsUserRule: Sometimes
+    exemptions:
+      - {checks: [hostPort], reason: legacy agent}
+      - {images: ["a*b"], reason: vendor image}
+      - {containers: [sidecar], reason: ""}
+      - {checks: [privileged], reason: node agent, expires: 2027-02-30}
+      - {reason: names nothing}
+`);
+    const a = 'assignments[0]';
+    expect(issues.map((i) => `${i.line}:${i.column} ${i.path}`)).toEqual([
+      `4:11 ${a}.name`,
+      `5:17 ${a}.initiative`,
+      `6:14 ${a}.version`,
+      `7:13 ${a}.effect`,
+      `8:16 ${a}.workloads`,
+      `9:18 ${a}.namespaces[0]`,
+      `10:25 ${a}.excludedNamespaces`,
+      `12:21 ${a}.labelSelector.matchLabels["-app"]`,
+      `14:33 ${a}.labelSelector.matchExpressions[0].operator`,
+      `16:24 ${a}.parameters.allowHostNetwrk`,
+      `17:22 ${a}.parameters.runAsUserRule`,
+      `19:19 ${a}.exemptions[0].checks[0]`,
+      `20:19 ${a}.exemptions[1].images[0]`,
+      `21:41 ${a}.exemptions[2].reason`,
+      `22:61 ${a}.exemptions[3].expires`,
+      `23:9 ${a}.exemptions[4]`,
+    ]);
+    expect(issues.slice(11).map((i) => i.message)).toEqual([
+      'unknown check "hostPort"; did you mean "hostPorts"?',
+      '"a*b": only a trailing "*" (prefix match) is supported',
+      'reason must not be empty',
+      '"2027-02-30" is not a date YYYY-MM-DD',
+      'an exemption must name at least one of checks, images or containers',
+    ]);
+    expect(issues[1]?.message).toContain('did you mean "azure-restricted"?');
+  });
+
+  const BAD_EXEMPTION = '    exemptions:\n      - {checks: [hostPort], reason: r}\n';
+  const EXEMPTION_ISSUE = 'exemptions[0].checks[0]: unknown check "hostPort"; did you mean "hostPorts"?';
+  it.each([
+    {
+      name: 'invalid name: parameters and exemptions still checked',
+      text: `  - name: _a\n    initiative: baseline\n    parameters: {runAsUserRule: Sometimes}\n${BAD_EXEMPTION}`,
+      want: ['name:', 'parameters.runAsUserRule: expected one of', EXEMPTION_ISSUE],
+    },
+    {
+      name: 'invalid parameters: exemptions still checked',
+      text: `  - name: a\n    initiative: restricted\n    parameters: {procMount: Weird}\n${BAD_EXEMPTION}`,
+      want: ['parameters.procMount:', EXEMPTION_ISSUE],
+    },
+    {
+      name: 'parameters not a mapping: exemptions still checked',
+      text: `  - name: a\n    initiative: azure-baseline\n    parameters: 3\n${BAD_EXEMPTION}`,
+      want: [
+        'parameters: expected a mapping of parameter names to values, got the number 3',
+        EXEMPTION_ISSUE,
+      ],
+    },
+    {
+      name: 'missing initiative: parameters and exemptions still checked',
+      text: `  - name: a\n    parameters: {allowHostNetwork: maybe}\n${BAD_EXEMPTION}`,
+      want: [': missing required key "initiative"', 'parameters.allowHostNetwork:', EXEMPTION_ISSUE],
+    },
+    {
+      name: 'invalid initiative: valid parameters and check ids are not reported',
+      text: `  - name: a\n    initiative: strict\n    parameters: {allowHostNetwork: false, runAsUserRule: MustRunAsNonRoot}\n    exemptions:\n      - {checks: [hostPorts, privileged], reason: r}\n`,
+      want: ['initiative: "strict" is not one of'],
+    },
+  ])('$name', ({ text, want }) => {
+    const issues = issuesOf(`${HEAD}assignments:\n${text}`).map((i) => `${i.path}: ${i.message}`);
+    expect(issues).toHaveLength(want.length);
+    want.forEach((w, i) => expect(issues[i]).toContain(w));
+  });
+});

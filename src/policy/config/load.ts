@@ -12,7 +12,7 @@ import type { ConfigIssue } from '../../lib/errors.js';
 import { formatPath } from '../../lib/path.js';
 import type { FieldPath, PathSegment } from '../../lib/path.js';
 import { parseParameters } from '../params/index.js';
-import type { InitiativeName } from '../params/index.js';
+import type { InitiativeName, ParameterIssue } from '../params/index.js';
 import { LATEST_MINOR, parseVersion } from '../pss/index.js';
 import type { PolicyVersion } from '../pss/index.js';
 import { knownCheckIds } from './active-checks.js';
@@ -525,32 +525,28 @@ class Reader {
         this.labelSelector(selectorField.value, [...path, 'labelSelector']) ?? fail() ?? labelSelector;
     }
 
-    let parameters: AssignmentParameters | null = null;
-    if (initiative !== null) {
-      const paramsField = f.get('parameters');
-      parameters = this.parameters(
-        paramsField?.value ?? null,
-        [...path, 'parameters'],
-        initiative,
-        paramsField === undefined,
-      );
-      if (parameters === null) ok = false;
-    }
+    // Parameters and exemptions are validated whatever happened above, so one run reports
+    // every problem: against the initiative when it is valid, else against all of them.
+    const paramsField = f.get('parameters');
+    const parameters = this.parameters(
+      paramsField?.value ?? null,
+      [...path, 'parameters'],
+      initiative,
+      paramsField === undefined,
+    );
+    if (!parameters.ok) ok = false;
 
     const exemptionsField = f.get('exemptions');
     let exemptions: AssignmentExemption[] = [];
-    if (exemptionsField !== undefined && initiative !== null && parameters !== null) {
-      exemptions =
-        this.exemptions(
-          exemptionsField.value,
-          [...path, 'exemptions'],
-          knownCheckIds(initiative, parameters),
-        ) ??
-        fail() ??
-        [];
+    if (exemptionsField !== undefined) {
+      const checkIds =
+        initiative === null
+          ? anyInitiativeCheckIds(parameters.value)
+          : knownCheckIds(initiative, parameters.value);
+      exemptions = this.exemptions(exemptionsField.value, [...path, 'exemptions'], checkIds) ?? fail() ?? [];
     }
 
-    if (!ok || name === null || initiative === null || parameters === null) return null;
+    if (!ok || name === null || initiative === null) return null;
     return {
       name,
       initiative,
@@ -561,7 +557,7 @@ class Reader {
       excludedNamespaces,
       labelSelector,
       exemptions,
-      parameters,
+      parameters: parameters.value,
     };
   }
 
@@ -744,25 +740,41 @@ class Reader {
     return ok ? out : null;
   }
 
-  /** Delegates to src/policy/params and places each of its issues at the nearest node. */
+  /**
+   * Delegates to src/policy/params and places each of its issues at the nearest node. With no
+   * valid initiative, an issue is reported only when every initiative would raise it (names,
+   * shapes and values; not a rule whose ranges some initiative's defaults would supply).
+   */
   private parameters(
     node: Node | null,
     path: FieldPath,
-    initiative: InitiativeName,
+    initiative: InitiativeName | null,
     absent: boolean,
-  ): AssignmentParameters | null {
+  ): { readonly value: AssignmentParameters; readonly ok: boolean } {
     if (!absent && !isMap(node)) {
       this.error(node, path, `expected a mapping of parameter names to values, got ${describe(node)}`);
-      return null;
+      return { value: parseParameters({}, initiative ?? 'baseline').value, ok: false };
     }
     const raw: unknown = absent || node === null ? {} : node.toJS(this.doc);
-    const { value, issues } = parseParameters(raw, initiative);
+    let value: AssignmentParameters;
+    let issues: readonly ParameterIssue[];
+    if (initiative !== null) ({ value, issues } = parseParameters(raw, initiative));
+    else {
+      const runs = INITIATIVES.map((i) => parseParameters(raw, i));
+      const key = (i: ParameterIssue): string => `${JSON.stringify(i.path)}\0${i.message}`;
+      const common = runs
+        .slice(1)
+        .map((r) => new Set(r.issues.map(key)))
+        .reduce((acc, keys) => acc.filter((i) => keys.has(key(i))), runs[0]!.issues);
+      value = runs[0]!.value;
+      issues = common;
+    }
     for (const issue of issues) {
       const rel = relativePath(issue.path);
       const target = absent ? null : this.nodeAt(node, rel);
       this.error(target, [...path, ...rel], issue.message);
     }
-    return issues.length === 0 ? value : null;
+    return { value, ok: issues.length === 0 };
   }
 
   /** The deepest existing node along `rel` (the nearest existing parent of a missing field). */
@@ -783,6 +795,13 @@ class Reader {
     }
     return node;
   }
+}
+
+/** Check ids an exemption may name when the initiative is unknown: those of any initiative. */
+function anyInitiativeCheckIds(parameters: AssignmentParameters): ReadonlySet<string> {
+  const ids = new Set<string>();
+  for (const initiative of INITIATIVES) for (const id of knownCheckIds(initiative, parameters)) ids.add(id);
+  return ids;
 }
 
 function offsetOf(node: Node | null): number {
