@@ -229,15 +229,18 @@ describe('stdin', () => {
   });
 
   it.each([
-    { name: 'too large stdin', chunks: () => [Buffer.alloc(50, 0x61), Buffer.alloc(60, 0x61)] },
+    { name: 'too large stdin', stdin: () => Readable.from([Buffer.alloc(50, 0x61), Buffer.alloc(60, 0x61)]) },
     {
       name: 'endless stdin (stops reading at the cap)',
-      chunks: function* endless(): Generator<Buffer> {
-        for (;;) yield Buffer.alloc(64, 0x61);
-      },
+      stdin: () =>
+        Readable.from(
+          (function* endless(): Generator<Buffer> {
+            for (;;) yield Buffer.alloc(64, 0x61);
+          })(),
+        ),
     },
-  ])('$name is a problem', async ({ chunks }) => {
-    const got = await collectInputs(['-'], { stdin: Readable.from(chunks()), maxFileBytes: 100 });
+  ])('$name is a problem', async ({ stdin }) => {
+    const got = await collectInputs(['-'], { stdin: stdin(), maxFileBytes: 100 });
     expect(got.problems).toEqual([
       { file: '-', message: 'file too large (more than 100 bytes; the limit is 100)' },
     ]);

@@ -99,7 +99,7 @@ async function readStream(
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     size += buf.length;
     // Leaving the loop early destroys a Readable; other streams are left for the caller to close.
     if (size > limit) return { tooLarge: true };
