@@ -2,7 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectInputs } from './collect-inputs.js';
@@ -69,6 +69,58 @@ describe('directory walks', () => {
     await put('charts/sub/d.yaml', 'd: 1');
     const got = await collectInputs([root], { exclude });
     expect(got.files.map((f) => f.display)).toEqual(want.map((p) => join(root, p)));
+  });
+
+  it.each([
+    {
+      name: 'display path of an absolute argument',
+      arg: () => join(root, 'walk'),
+      exclude: () => join(root, 'walk/sub'),
+      excluded: true,
+    },
+    {
+      name: 'display path of a relative argument (leading ./ ignored)',
+      arg: () => `./${relative(process.cwd(), join(root, 'walk'))}`,
+      exclude: () => relative(process.cwd(), join(root, 'walk/sub')),
+      excluded: true,
+    },
+    {
+      name: 'path relative to the current directory, argument absolute',
+      arg: () => join(root, 'walk'),
+      exclude: () => relative(process.cwd(), join(root, 'walk/sub')),
+      excluded: true,
+    },
+    {
+      name: 'glob over the display path',
+      arg: () => join(root, 'walk'),
+      exclude: () => `${root}/*/sub/**`,
+      excluded: true,
+    },
+    {
+      name: 'path relative to the argument',
+      arg: () => join(root, 'walk'),
+      exclude: () => 'sub',
+      excluded: true,
+    },
+    {
+      name: 'a path that names the entry from nowhere the walk knows does not match',
+      arg: () => join(root, 'walk'),
+      exclude: () => 'walk/sub',
+      excluded: false,
+    },
+  ])('--exclude matches $name', async ({ arg, exclude, excluded }) => {
+    await put('walk/a.yaml', 'a: 1');
+    await put('walk/sub/pod.yaml', 'p: 1');
+    const got = await collectInputs([arg()], { exclude: [exclude()] });
+    const names = got.files.map((f) => relative(root, f.display));
+    expect(names).toEqual(excluded ? ['walk/a.yaml'] : ['walk/a.yaml', 'walk/sub/pod.yaml']);
+    expect(got.problems).toEqual([]);
+  });
+
+  it('an explicit path is never excluded', async () => {
+    const path = await put('walk/sub/pod.yaml', 'p: 1');
+    const got = await collectInputs([path], { exclude: [path, '*.yaml'] });
+    expect(got.files.map((f) => f.display)).toEqual([path]);
   });
 
   it('reports a symlink loop once and keeps walking', async () => {
@@ -261,6 +313,26 @@ describe('globs', () => {
     { pattern: 'dir/', path: 'dir', match: true },
   ])('$pattern ~ $path = $match', ({ pattern, path, match }) => {
     expect(globToRegExp(pattern).test(path)).toBe(match);
+  });
+
+  it.each([
+    { name: 'relative path', paths: ['sub/pod.yaml', 'x/sub/pod.yaml'], pattern: 'sub/*.yaml', match: true },
+    {
+      name: 'second spelling',
+      paths: ['pod.yaml', 'walk/sub/pod.yaml'],
+      pattern: 'walk/sub/**',
+      match: true,
+    },
+    {
+      name: 'leading ./ of a path',
+      paths: ['pod.yaml', './walk/pod.yaml'],
+      pattern: 'walk/pod.yaml',
+      match: true,
+    },
+    { name: 'base name of the first', paths: ['a/b.test.yaml'], pattern: '*.test.yaml', match: true },
+    { name: 'no spelling matches', paths: ['pod.yaml', 'walk/pod.yaml'], pattern: 'other/**', match: false },
+  ])('GlobSet.matchesAny: $name', ({ paths, pattern, match }) => {
+    expect(new GlobSet([pattern]).matchesAny(paths)).toBe(match);
   });
 
   it('GlobSet matches the base name too', () => {

@@ -9,7 +9,7 @@
 import { createReadStream } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { GlobSet } from './glob.js';
 
 export interface InputFile {
@@ -26,7 +26,10 @@ export interface InputProblem {
 }
 
 export interface CollectOptions {
-  /** Globs skipped in directory walks (matched against the relative path and the base name). */
+  /**
+   * Globs skipped in directory walks, matched against the path relative to the walked argument,
+   * the display path, the path relative to the current directory and the base name (see GlobSet).
+   */
   exclude?: readonly string[] | undefined;
   stdin?: NodeJS.ReadableStream | undefined;
   /** Larger files are problems, not inputs. Default 64 MiB. */
@@ -106,6 +109,10 @@ async function readStream(
     chunks.push(buf);
   }
   return Buffer.concat(chunks, size);
+}
+
+function slashes(path: string): string {
+  return sep === '/' ? path : path.split(sep).join('/');
 }
 
 class Collector {
@@ -204,7 +211,7 @@ class Collector {
     for (const name of names) {
       const path = join(dir, name);
       const relPath = rel === '' ? name : `${rel}/${name}`;
-      if (this.excludes.matches(relPath)) continue;
+      if (this.isExcluded(relPath, path)) continue;
       let info: Stats;
       try {
         info = await stat(path);
@@ -229,6 +236,12 @@ class Collector {
         else this.problem(path, 'not a regular file; skipped (name it on the command line to read it)');
       }
     }
+  }
+
+  private isExcluded(relPath: string, display: string): boolean {
+    if (this.excludes.isEmpty) return false;
+    const fromCwd = relative(process.cwd(), resolve(display));
+    return this.excludes.matchesAny([relPath, slashes(display), slashes(fromCwd)]);
   }
 
   private async reportLoop(path: string, key: string): Promise<void> {
