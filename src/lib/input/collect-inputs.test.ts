@@ -197,11 +197,39 @@ describe('files and problems', () => {
     expect(got.files).toEqual([]);
   });
 
-  it('counts progress per file read', async () => {
-    await put('a.yaml', 'a: 1');
-    await put('b.yaml', 'b: 1');
+  it.each([
+    { name: 'good files', files: { 'a.yaml': 'a: 1', 'b.yaml': 'b: 1' }, limit: undefined, want: [1, 2] },
+    {
+      name: 'files that become problems count too',
+      files: { 'a.yaml': 'a: 1', 'bin.yaml': '\0', 'big.yaml': 'x'.repeat(200), 'sub/c.yaml': 'c: 1' },
+      limit: 100,
+      want: [1, 2, 3, 4],
+    },
+    {
+      name: 'files not read do not count',
+      files: { 'README.md': '#', 'a.yaml': 'a: 1' },
+      limit: undefined,
+      want: [1],
+    },
+  ])('progress during a walk: $name', async ({ files, limit, want }) => {
+    for (const [rel, content] of Object.entries(files)) await put(rel, content);
+    const seen: { n: number; done: boolean }[] = [];
+    let done = false;
+    const walk = collectInputs([root], {
+      onProgress: (n) => seen.push({ n, done }),
+      ...(limit === undefined ? {} : { maxFileBytes: limit }),
+    }).then((r) => {
+      done = true;
+      return r;
+    });
+    await walk;
+    expect(seen).toEqual(want.map((n) => ({ n, done: false })));
+  });
+
+  it('progress counts stdin and named files across arguments', async () => {
+    const path = await put('named.yaml', 'a: 1');
     const seen: number[] = [];
-    await collectInputs([root], { onProgress: (n) => seen.push(n) });
+    await collectInputs([path, '-'], { stdin: Readable.from(['b: 1']), onProgress: (n) => seen.push(n) });
     expect(seen).toEqual([1, 2]);
   });
 });

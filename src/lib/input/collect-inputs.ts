@@ -34,7 +34,10 @@ export interface CollectOptions {
   stdin?: NodeJS.ReadableStream | undefined;
   /** Larger files are problems, not inputs. Default 64 MiB. */
   maxFileBytes?: number | undefined;
-  /** Called with the number of files read so far. */
+  /**
+   * Called after each file read (walked, named or stdin) with the number read so far, whether the
+   * file became an input or a problem, so a long walk can show progress as it goes.
+   */
   onProgress?: ((n: number) => void) | undefined;
 }
 
@@ -122,6 +125,7 @@ class Collector {
   private readonly excludes: GlobSet;
   private readonly limit: number;
   private readonly reportedLoops = new Set<string>();
+  private read = 0;
 
   constructor(private readonly opts: CollectOptions) {
     this.excludes = new GlobSet(opts.exclude ?? []);
@@ -135,13 +139,21 @@ class Collector {
   private accept(display: string, bytes: Uint8Array): void {
     const decoded = decodeManifest(bytes);
     if ('problem' in decoded) this.problem(display, decoded.problem);
-    else {
-      this.files.push({ display, text: decoded.text });
-      this.opts.onProgress?.(this.files.length);
-    }
+    else this.files.push({ display, text: decoded.text });
+  }
+
+  /** One more file was read (into an input or a problem). */
+  private progress(): void {
+    this.read++;
+    this.opts.onProgress?.(this.read);
   }
 
   async readPath(path: string, info: Stats): Promise<void> {
+    await this.readPathOnce(path, info);
+    this.progress();
+  }
+
+  private async readPathOnce(path: string, info: Stats): Promise<void> {
     if (info.size > this.limit) {
       this.problem(path, tooLarge(info.size, this.limit));
       return;
@@ -162,10 +174,16 @@ class Collector {
     const data = await readStream(this.opts.stdin ?? process.stdin, this.limit);
     if (Buffer.isBuffer(data)) this.accept('-', data);
     else this.problem('-', tooLargeStream(this.limit));
+    this.progress();
   }
 
   /** A named non-regular file (device, FIFO): read as a stream under the byte cap. */
   private async readSpecial(path: string): Promise<void> {
+    await this.readSpecialOnce(path);
+    this.progress();
+  }
+
+  private async readSpecialOnce(path: string): Promise<void> {
     let data: Buffer | { tooLarge: true };
     const stream = createReadStream(path);
     try {
