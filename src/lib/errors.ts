@@ -47,15 +47,33 @@ export interface ConfigIssue {
   message: string;
 }
 
-/** A configuration file that failed validation; carries every issue found, not just the first. */
+/** `file:line:column: path: message`, leaving out the path when the issue concerns the whole document. */
+export function formatConfigIssue(issue: ConfigIssue): string {
+  const where = `${issue.file ?? '-'}:${issue.line}:${issue.column}`;
+  return issue.path === '' ? `${where}: ${issue.message}` : `${where}: ${issue.path}: ${issue.message}`;
+}
+
+/**
+ * A configuration file that failed validation; carries every issue found, not just the first.
+ * `message` replaces the list in the text when one sentence says it all (an unreadable file).
+ */
 export class ConfigError extends PodsecError {
   readonly issues: readonly ConfigIssue[];
-  constructor(file: string | null, issues: readonly ConfigIssue[]) {
+  constructor(
+    file: string | null,
+    issues: readonly ConfigIssue[],
+    options: { message?: string; hint?: string; cause?: unknown } = {},
+  ) {
     super(
       'CONFIG_INVALID',
-      `${file ?? 'configuration'}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n` +
-        issues.map((i) => `  ${i.file ?? '-'}:${i.line}:${i.column}: ${i.path}: ${i.message}`).join('\n'),
-      { location: { file, line: issues[0]?.line, column: issues[0]?.column } },
+      options.message ??
+        `${file ?? 'configuration'}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n` +
+          issues.map((i) => `  ${formatConfigIssue(i)}`).join('\n'),
+      {
+        location: { file, line: issues[0]?.line, column: issues[0]?.column },
+        ...(options.hint === undefined ? {} : { hint: options.hint }),
+        ...(options.cause === undefined ? {} : { cause: options.cause }),
+      },
     );
     this.issues = issues;
   }

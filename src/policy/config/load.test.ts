@@ -171,9 +171,24 @@ describe('loadConfigText: every error kind, with line and column', () => {
     { name: 'broken YAML', text: `${HEAD}assignments: [\n`, want: '4:1 : YAML:' },
     { name: 'tab indentation', text: `${HEAD}assignments:\n\t- name: a\n`, want: '4:1 : YAML:' },
     {
-      name: 'duplicate key',
+      name: 'duplicate top-level key',
       text: `${HEAD}kind: PodsecConfig\n`,
-      want: '3:1 : YAML: Map keys must be unique',
+      want: '3:1 kind: duplicate key "kind" (first on line 2)',
+    },
+    {
+      name: 'duplicate assignment field, quoted the second time',
+      text: `${A}  - name: a\n    initiative: baseline\n    effect: deny\n    "effect": warn\n`,
+      want: '7:5 assignments[0].effect: duplicate key "effect" (first on line 6)',
+    },
+    {
+      name: 'duplicate label in a flow mapping',
+      text: `${A}  - name: a\n    initiative: baseline\n    labelSelector: {matchLabels: {app: a, app: b}}\n`,
+      want: '6:43 assignments[0].labelSelector.matchLabels.app: duplicate key "app" (first at column 35)',
+    },
+    {
+      name: 'duplicate parameter',
+      text: `${A}  - name: a\n    initiative: azure-baseline\n    parameters:\n      allowHostNetwork: false\n      allowHostNetwork: true\n`,
+      want: '8:7 assignments[0].parameters.allowHostNetwork: duplicate key "allowHostNetwork" (first on line 7)',
     },
     { name: 'empty file', text: '', want: '1:1 : empty configuration' },
     { name: 'not a mapping', text: '- a\n', want: '1:1 : expected a mapping, got a list' },
@@ -502,5 +517,28 @@ describe('loadConfigText: no problem hides another', () => {
     const issues = issuesOf(`${HEAD}assignments:\n${text}`).map((i) => `${i.path}: ${i.message}`);
     expect(issues).toHaveLength(want.length);
     want.forEach((w, i) => expect(issues[i]).toContain(w));
+  });
+});
+
+describe('ConfigError text', () => {
+  it.each([
+    {
+      name: 'a document-level issue has no empty path between colons',
+      text: '',
+      want: 'podsec.yaml: 1 problem\n  podsec.yaml:1:1: empty configuration; expected apiVersion: podsec.io/v1alpha1 and kind: PodsecConfig',
+    },
+    {
+      name: 'a field issue names its path',
+      text: 'apiVersion: v1\nkind: PodsecConfig\n',
+      want: 'podsec.yaml: 1 problem\n  podsec.yaml:1:13: apiVersion: unsupported apiVersion "v1"; expected podsec.io/v1alpha1',
+    },
+    {
+      name: 'a duplicate key is reported with the other problems',
+      text: `${HEAD}kind: PodsecConfig\nassignments: {}\n`,
+      want: 'podsec.yaml: 2 problems\n  podsec.yaml:3:1: kind: duplicate key "kind" (first on line 2)\n  podsec.yaml:4:14: assignments: expected a list, got a mapping',
+    },
+  ])('$name', ({ text, want }) => {
+    const r = load(text);
+    expect('error' in r && r.error.message).toBe(want);
   });
 });

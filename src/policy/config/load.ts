@@ -5,7 +5,7 @@
  * path such as `assignments[1].effect`, and all of them are reported at once.
  * Pure: the caller reads the file (see load-file.ts).
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document, Node } from 'yaml';
 import { ConfigError } from '../../lib/errors.js';
 import type { ConfigIssue } from '../../lib/errors.js';
@@ -94,12 +94,52 @@ export function loadConfigText(text: string, file: string | null, options: LoadO
   const reader = new Reader(file, lineCounter, doc, options.now ?? new Date());
 
   for (const warning of doc.warnings) reader.warnAt(warning.pos[0], [], warning.message);
-  if (doc.errors.length > 0) {
-    for (const error of doc.errors) reader.errorAt(error.pos[0], [], `YAML: ${firstLine(error.message)}`);
-    return reader.result(null);
+  let duplicatesOnly = true;
+  for (const error of doc.errors) {
+    const duplicate = error.code === 'DUPLICATE_KEY' ? duplicateKeyAt(doc, error.pos[0]) : null;
+    if (duplicate === null) {
+      duplicatesOnly = false;
+      reader.errorAt(error.pos[0], [], `YAML: ${firstLine(error.message)}`);
+    } else {
+      const first = lineCounter.linePos(duplicate.firstOffset);
+      const where =
+        first.line === lineCounter.linePos(error.pos[0]).line
+          ? `first at column ${first.col}`
+          : `first on line ${first.line}`;
+      reader.errorAt(error.pos[0], duplicate.path, `duplicate key "${duplicate.key}" (${where})`);
+    }
   }
+  // A duplicate key leaves a well-formed document: keep validating it (the first value wins).
+  if (!duplicatesOnly) return reader.result(null);
   const config = reader.config(doc.contents);
   return reader.result(config);
+}
+
+/** The key of a duplicate at `offset`, where it was first written and its field path. */
+function duplicateKeyAt(
+  doc: Document,
+  offset: number,
+): { readonly key: string; readonly firstOffset: number; readonly path: FieldPath } | null {
+  let found: { key: string; firstOffset: number; path: FieldPath } | null = null;
+  visit(doc, {
+    Map(_, map, ancestors) {
+      const dup = map.items.find((p) => isScalar(p.key) && p.key.range?.[0] === offset);
+      if (dup === undefined || !isScalar(dup.key)) return undefined;
+      const key = String(dup.key.value);
+      const first = map.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+      const path: PathSegment[] = [];
+      let child: unknown = map;
+      for (let i = ancestors.length - 1; i >= 0; i--) {
+        const a = ancestors[i];
+        if (isPair(a) && isScalar(a.key)) path.unshift(String(a.key.value));
+        else if (isSeq(a)) path.unshift(a.items.indexOf(child as never));
+        child = a;
+      }
+      found = { key, firstOffset: offsetOf(first?.key as Node | null), path: [...path, key] };
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 function firstLine(message: string): string {
@@ -188,7 +228,8 @@ class Reader {
         );
         continue;
       }
-      out.set(key.value, { key, value });
+      // A duplicate was reported with the YAML errors; the first value wins.
+      if (!out.has(key.value)) out.set(key.value, { key, value });
     }
     return out;
   }
