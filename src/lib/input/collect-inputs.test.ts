@@ -19,6 +19,45 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
+const CHILD_READ = `
+const [modUrl, path, drop] = process.argv.slice(1);
+const { collectInputs } = await import(modUrl);
+if (drop === 'setuid') {
+  try {
+    process.setgroups([]);
+    process.setgid(65534);
+    process.setuid(65534);
+  } catch (e) {
+    process.stdout.write(JSON.stringify({ cannot: String(e) }));
+    process.exit(0);
+  }
+}
+if (process.getuid() === 0) {
+  process.stdout.write(JSON.stringify({ cannot: 'still root' }));
+  process.exit(0);
+}
+const r = await collectInputs([path]);
+process.stdout.write(JSON.stringify({ result: { problems: r.problems, files: r.files.length } }));
+`;
+
+/** collectInputs([path]) in a child node (with tsx) after dropping root, by `prefix` or by `drop`. */
+function readAsNobody(
+  prefix: string[],
+  drop: string,
+  path: string,
+): { result: unknown } | { cannot: string } {
+  const modUrl = new URL('./collect-inputs.ts', import.meta.url).href;
+  const argv = [...prefix, process.execPath, '--import', 'tsx', '--input-type=module', '-e', CHILD_READ];
+  const [cmd = '', ...args] = argv;
+  const r = spawnSync(cmd, [...args, modUrl, path, drop], { encoding: 'utf8', timeout: 30_000 });
+  if (r.error) return { cannot: r.error.message };
+  try {
+    return JSON.parse(r.stdout) as { result: unknown } | { cannot: string };
+  } catch {
+    return { cannot: `exit ${String(r.status)}: ${r.stderr.trim().split('\n')[0] ?? ''}` };
+  }
+}
+
 async function put(rel: string, content: string | Uint8Array): Promise<string> {
   const path = join(root, rel);
   await mkdir(join(path, '..'), { recursive: true });
@@ -189,12 +228,36 @@ describe('files and problems', () => {
     expect(got.files.map((f) => f.display)).toEqual([good]);
   });
 
-  it.skipIf(process.getuid?.() === 0)('unreadable file (chmod 000)', async () => {
+  it('unreadable file (chmod 000), as an unprivileged user even when the suite runs as root', async (ctx) => {
     const path = await put('secret.yaml', 'a: 1');
     await chmod(path, 0o000);
-    const got = await collectInputs([path]);
-    expect(got.problems).toEqual([{ file: path, message: 'permission denied' }]);
-    expect(got.files).toEqual([]);
+    // Only the file itself may be the reason: the temporary directory must be enterable by anyone.
+    await chmod(root, 0o755);
+    const want = { problems: [{ file: path, message: 'permission denied' }], files: 0 };
+    if (process.getuid?.() !== 0) {
+      const got = await collectInputs([path]);
+      expect({ problems: got.problems, files: got.files.length }).toEqual(want);
+      return;
+    }
+    // Root reads anything: read in a child that drops to nobody (65534) first.
+    const ways = [
+      { name: 'process.setuid in the child', prefix: [] as string[], drop: 'setuid' },
+      {
+        name: 'setpriv',
+        prefix: ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups'],
+        drop: 'none',
+      },
+    ];
+    const tried: string[] = [];
+    for (const way of ways) {
+      const got = readAsNobody(way.prefix, way.drop, path);
+      if ('result' in got) {
+        expect(got.result, way.name).toEqual(want);
+        return;
+      }
+      tried.push(`${way.name}: ${got.cannot}`);
+    }
+    ctx.skip(`cannot read as an unprivileged user (${tried.join('; ')})`);
   });
 
   it.each([
