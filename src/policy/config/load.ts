@@ -132,7 +132,7 @@ function duplicateKeyAt(
       for (let i = ancestors.length - 1; i >= 0; i--) {
         const a = ancestors[i];
         if (isPair(a) && isScalar(a.key)) path.unshift(String(a.key.value));
-        else if (isSeq(a)) path.unshift(a.items.indexOf(child as never));
+        else if (isSeq(a)) path.unshift(a.items.indexOf(child));
         child = a;
       }
       found = { key, firstOffset: offsetOf(first?.key as Node | null), path: [...path, key] };
