@@ -5,17 +5,10 @@
  * This file owns the edge: it turns errors into exit codes and keeps stack traces behind --debug.
  */
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
+import { podsecVersion } from './version.js';
 import { PodsecError } from '../lib/errors.js';
-import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { COMMANDS } from './commands/index.js';
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
 
 function isDebug(argv: readonly string[]): boolean {
   return argv.includes('--debug');
@@ -25,7 +18,7 @@ export function buildProgram(): Command {
   const program = new Command('podsec');
   program
     .description('Pod security for Kubernetes and AKS: admission policy, pod identity, network policy')
-    .version(packageVersion(), '--version', "print podsec's version")
+    .version(podsecVersion(), '--version', "print podsec's version")
     .option('--debug', 'show stack traces for internal errors')
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) })
@@ -51,9 +44,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`podsec: ${err.message}\n`);
       if (err.hint !== undefined) process.stderr.write(`hint: ${err.hint}\n`);
       if (isDebug(argv) && err.stack !== undefined) process.stderr.write(`${err.stack}\n`);
-      return err.code === 'USAGE' || err.code.startsWith('INPUT') || err.code === 'CONFIG_INVALID'
-        ? EXIT_USAGE
-        : EXIT_FINDINGS;
+      // Every error that stops a command is exit 2; exit 1 means findings, never a fault.
+      return EXIT_USAGE;
     }
     const e = err instanceof Error ? err : new Error(String(err));
     process.stderr.write(`podsec: internal error: ${e.message}\n`);
@@ -63,8 +55,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/**
+ * `podsec scan ... | head` closes the pipe early: that is the reader's choice, not an error,
+ * so EPIPE ends the process quietly with the exit code it would have had.
+ */
+function exitQuietlyOnBrokenPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK);
+    process.exitCode = EXIT_USAGE;
+  });
+}
+
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith('/cli/main.js');
 if (invokedDirectly) {
+  exitQuietlyOnBrokenPipe(process.stdout);
+  exitQuietlyOnBrokenPipe(process.stderr);
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -195,6 +195,17 @@ export function podShapeProblems(pod: unknown, basePath: readonly PathSegment[])
   if (os !== undefined) c.field(os, 'name', 'string', [...specPath, 'os']);
   const sc = c.obj(spec, 'securityContext', specPath);
   if (sc !== undefined) c.securityContext(sc, [...specPath, 'securityContext'], true);
+  const containers = spec['containers'];
+  if (
+    containers === undefined ||
+    containers === null ||
+    (Array.isArray(containers) && containers.length === 0)
+  ) {
+    c.problems.push({
+      path: [...specPath, 'containers'],
+      message: 'is required: a pod needs at least one container',
+    });
+  }
   for (const field of CONTAINER_FIELDS) {
     const list = c.list(spec, field, specPath);
     list?.forEach((item, i) => {

@@ -51,6 +51,18 @@ describe.skipIf(!existsSync(bin))('podsec executable', () => {
     expect((r.stderr + r.stdout).length).toBeGreaterThan(0);
   });
 
+  it('a reader that closes the pipe early ends podsec quietly (no EPIPE stack trace)', () => {
+    const r = spawnSync(
+      'sh',
+      ['-c', `"${process.execPath}" "${bin}" scan examples --format json | head -c 10 >/dev/null`],
+      {
+        cwd: root,
+        encoding: 'utf8',
+      },
+    );
+    expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /);
+  });
+
   it('reads stdin when given -', () => {
     const r = podsec(
       ['scan', '-', '--format', 'json'],

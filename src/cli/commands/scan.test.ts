@@ -195,6 +195,74 @@ describe('podsec scan', () => {
     ]);
   });
 
+  it('gives items of a typed list (kubectl get --raw) the kind of the list, and reports untyped items', async () => {
+    const text =
+      'apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: raw}\n  spec: {hostPID: true, containers: [{name: c, image: x}]}\n- 7\n';
+    const { code, report } = await scanJson(['-'], {
+      stdin: Readable.from([text]),
+      level: 'baseline',
+      levelGiven: true,
+    });
+    expect(code).toBe(2);
+    expect(report.results).toEqual([
+      expect.objectContaining({ kind: 'Pod', name: 'raw', status: 'denied', line: 4 }),
+    ]);
+    expect(report.errors).toEqual([
+      expect.objectContaining({
+        line: 6,
+        message: expect.stringMatching(/items\[1\] is not a Kubernetes object/),
+      }),
+    ]);
+  });
+
+  it('applies pod-security labels of Namespace objects in the input, as the cluster would', async () => {
+    const text = [
+      'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: strict\n  labels: {pod-security.kubernetes.io/enforce: restricted}',
+      GOOD_POD.replace('namespace: app', 'namespace: strict').replace(
+        'allowPrivilegeEscalation: false',
+        'allowPrivilegeEscalation: true',
+      ),
+      GOOD_POD.replace('allowPrivilegeEscalation: false', 'allowPrivilegeEscalation: true'),
+    ].join('\n---\n');
+    const { report } = await scanJson(['-'], {
+      stdin: Readable.from([text]),
+      level: 'baseline',
+      levelGiven: true,
+    });
+    const byNs = Object.fromEntries(
+      report.results.filter((r) => r.kind === 'Pod').map((r) => [r.namespace, r.status]),
+    );
+    expect(byNs).toEqual({ strict: 'denied', app: 'allowed' });
+  });
+
+  it.each([
+    [
+      'a Deployment without a pod template',
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: 1}\n',
+      /spec\.template\.spec is required/,
+    ],
+    [
+      'a Pod with spec: null',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: null\n',
+      /spec is required/,
+    ],
+    [
+      'a Pod without containers',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: null}\n',
+      /containers is required/,
+    ],
+  ])('%s is an input error and never reported as allowed', async (_name, text, message) => {
+    const { code, report } = await scanJson(['-'], {
+      stdin: Readable.from([text]),
+      level: 'baseline',
+      levelGiven: true,
+    });
+    expect(code).toBe(2);
+    expect(report.results[0]).toMatchObject({ allowed: false, status: 'denied' });
+    expect(report.results[0]!.reason).toMatch(/invalid object/);
+    expect(report.errors[0]!.message).toMatch(message);
+  });
+
   it('reads stdin for -', async () => {
     const { code, report } = await scanJson(['-'], { stdin: Readable.from([GOOD_POD]) });
     expect(code).toBe(0);

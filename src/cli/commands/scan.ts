@@ -14,6 +14,8 @@ import { compilePolicy, evaluateObject, policyFromLevel, type Policy } from '../
 import { loadConfigFile } from '../../policy/config/index.js';
 import { parseLevel, parseVersion } from '../../policy/pss/index.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
+import { jsonChunks, writeChunks } from '../output/stream-write.js';
+import { podsecVersion } from '../version.js';
 import {
   countResult,
   emptySummary,
@@ -73,6 +75,66 @@ async function choosePolicy(opts: ScanOptions): Promise<PolicyChoice> {
   return { policy: policyFromLevel(level, version.value), templatePaths: [], warnings: [] };
 }
 
+interface ParsedFile {
+  display: string;
+  explicit: boolean;
+  documents: ManifestDocument[];
+  problems: number;
+}
+
+/** Namespace labels declared by Namespace objects among the inputs (PSA labels act as extra assignments). */
+function namespaceLabelsOf(files: readonly ParsedFile[]): Map<string, Record<string, string>> {
+  const labels = new Map<string, Record<string, string>>();
+  const visit = (obj: unknown): void => {
+    if (!isKubernetesObject(obj)) return;
+    if (obj.kind === 'Namespace' && obj.apiVersion === 'v1') {
+      const name = obj.metadata?.name;
+      const l = obj.metadata?.labels;
+      if (typeof name === 'string' && typeof l === 'object' && l !== null) labels.set(name, l);
+    } else if (obj.kind === 'List' || obj.kind === 'NamespaceList') {
+      const items = (obj as { items?: unknown }).items;
+      if (Array.isArray(items)) {
+        for (const item of items) visit(obj.kind === 'NamespaceList' ? typedItem(obj, item) : item);
+      }
+    }
+  };
+  for (const f of files) for (const d of f.documents) visit(d.value);
+  return labels;
+}
+
+/**
+ * Items of a typed list (`PodList` from `kubectl get --raw`) carry no apiVersion and kind:
+ * they take them from the list, as the API server's decoder does.
+ */
+function typedItem(list: KubeObject, item: unknown): unknown {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return item;
+  const listKind = list.kind ?? '';
+  if (listKind === 'List' || !listKind.endsWith('List')) return item;
+  const rec = item as Record<string, unknown>;
+  if (typeof rec['kind'] === 'string' && typeof rec['apiVersion'] === 'string') return item;
+  return {
+    ...rec,
+    apiVersion: rec['apiVersion'] ?? list.apiVersion,
+    kind: rec['kind'] ?? listKind.slice(0, -4),
+  };
+}
+
+function noObjectError(file: ParsedFile): ErrorJson {
+  const first = file.documents[0];
+  const isSequence =
+    Array.isArray(first?.value) && (first.value as unknown[]).some((v) => isKubernetesObject(v));
+  return {
+    file: file.display,
+    line: first?.line ?? 1,
+    message: isSequence
+      ? 'the file is a plain list of objects, not a Kubernetes object'
+      : 'no Kubernetes object in this file (a document needs apiVersion and kind)',
+    hint: isSequence
+      ? 'wrap the items in a List: apiVersion: v1, kind: List, items: [...]'
+      : 'values files and kustomizations are not manifests: leave this file out, or scan its directory (a walk skips such files)',
+  };
+}
+
 /** Builds the report; pure apart from reading the inputs. */
 export async function buildReport(
   paths: readonly string[],
@@ -82,6 +144,7 @@ export async function buildReport(
   const inputs = await collectInputs([...paths], {
     exclude: opts.exclude,
     ...(opts.stdin === undefined ? {} : { stdin: opts.stdin }),
+    ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
   });
   const results: ResultJson[] = [];
   const errors: ErrorJson[] = inputs.problems.map((p) => ({
@@ -92,10 +155,10 @@ export async function buildReport(
   }));
   const summary = emptySummary();
 
-  let filesDone = 0;
-  for (const file of inputs.files) {
-    const parsed = parseManifests(file.text);
-    for (const p of parsed.problems) {
+  // Pass 1: parse everything, so Namespace objects anywhere in the input can lend their labels.
+  const parsed: ParsedFile[] = inputs.files.map((file) => {
+    const { documents, problems } = parseManifests(file.text);
+    for (const p of problems) {
       errors.push({
         file: file.display,
         line: p.line,
@@ -104,72 +167,102 @@ export async function buildReport(
         ...(p.hint === undefined ? {} : { hint: p.hint }),
       });
     }
+    return {
+      display: file.display,
+      explicit: inputs.explicit.has(file.display),
+      documents,
+      problems: problems.length,
+    };
+  });
+  const scan: ScanContext = { choice, results, errors, namespaceLabels: namespaceLabelsOf(parsed) };
+
+  // Pass 2: evaluate.
+  for (const file of parsed) {
     let objects = 0;
     let skipped = 0;
-    for (const doc of parsed.documents) {
+    for (const doc of file.documents) {
       if (!isKubernetesObject(doc.value)) {
         skipped++;
         continue;
       }
       objects++;
-      scanObject(doc, doc.value, [], file.display, choice, results, errors);
+      scanObject(scan, doc, doc.value, [], file.display);
     }
-    if (objects === 0 && inputs.explicit.has(file.display) && parsed.problems.length === 0) {
-      errors.push({
-        file: file.display,
-        line: parsed.documents[0]?.line ?? 1,
-        message: 'no Kubernetes object in this file (a document needs apiVersion and kind)',
-        hint: 'name manifests explicitly, or pass a directory to skip files that are not manifests',
-      });
-    } else {
-      summary.skipped += skipped;
-    }
-    opts.onProgress?.(++filesDone);
+    if (objects === 0 && file.explicit && file.problems === 0) errors.push(noObjectError(file));
+    else summary.skipped += skipped;
   }
   for (const r of results) countResult(summary, r.status);
   summary.errors = errors.length;
   return { schemaVersion: 1, results, errors, summary };
 }
 
+interface ScanContext {
+  choice: PolicyChoice;
+  results: ResultJson[];
+  errors: ErrorJson[];
+  namespaceLabels: ReadonlyMap<string, Record<string, string>>;
+}
+
 function scanObject(
+  scan: ScanContext,
   doc: ManifestDocument,
   obj: KubeObject,
   prefix: readonly PathSegment[],
   file: string,
-  choice: PolicyChoice,
-  out: ResultJson[],
-  errors: ErrorJson[],
 ): void {
-  const extraction = extractPod(obj, choice.templatePaths);
+  const extraction = extractPod(obj, scan.choice.templatePaths);
   if (extraction.kind === 'list') {
     for (const item of extraction.items) {
-      if (!isKubernetesObject(item.value)) continue;
-      scanObject(doc, item.value, [...prefix, 'items', item.index], file, choice, out, errors);
+      const itemPath = [...prefix, 'items', item.index];
+      const value = typedItem(obj, item.value);
+      if (!isKubernetesObject(value)) {
+        const pos = doc.locate(itemPath);
+        scan.errors.push({
+          file,
+          line: pos.line,
+          column: pos.column,
+          message: `${formatPath(itemPath)} is not a Kubernetes object (no apiVersion and kind)`,
+          hint: 'give every item of a List its apiVersion and kind',
+        });
+        continue;
+      }
+      scanObject(scan, doc, value, itemPath, file);
     }
     return;
   }
+  let invalid = 0;
   if (extraction.kind !== 'notApplicable') {
-    const base = extraction.target.basePath;
-    for (const problem of podShapeProblems(valueAt(obj, base), base)) {
+    const { basePath, specMissing } = extraction.target;
+    const problems = specMissing
+      ? [{ path: [...basePath, 'spec'], message: 'is required: there is no pod spec to check' }]
+      : podShapeProblems(valueAt(obj, basePath), basePath);
+    for (const problem of problems) {
       const pos = doc.locate([...prefix, ...problem.path]);
-      errors.push({
+      invalid++;
+      scan.errors.push({
         file,
         line: pos.line,
         column: pos.column,
         message: `${formatPath(problem.path)} ${problem.message}`,
-        hint: 'the API server would reject this object; the value was not trusted by any check',
+        hint: 'the API server would reject this object; fix it, then scan again',
       });
     }
   }
-  const evaluation = evaluateObject(choice.policy, obj);
-  const at = doc.locate(prefix);
   const meta = obj.metadata;
-  out.push({
+  const namespace = typeof meta?.namespace === 'string' ? meta.namespace : null;
+  const nsLabels = namespace === null ? undefined : scan.namespaceLabels.get(namespace);
+  const evaluation = evaluateObject(
+    scan.choice.policy,
+    obj,
+    nsLabels === undefined ? {} : { namespaceLabels: nsLabels },
+  );
+  const at = doc.locate(prefix);
+  const result: ResultJson = {
     file,
     line: at.line,
     apiVersion: typeof obj.apiVersion === 'string' ? obj.apiVersion : null,
     kind: typeof obj.kind === 'string' ? obj.kind : null,
-    namespace: typeof meta?.namespace === 'string' ? meta.namespace : null,
+    namespace,
     name:
       typeof meta?.name === 'string'
         ? meta.name
@@ -195,7 +288,14 @@ function scanObject(
         exemptedBy: v.exemptedBy,
       };
     }),
-  });
+  };
+  if (invalid > 0) {
+    // An object the API server would refuse is never reported as allowed.
+    result.allowed = false;
+    result.status = 'denied';
+    result.reason = `invalid object: ${invalid} field${invalid === 1 ? '' : 's'} the API server would reject (see errors)`;
+  }
+  scan.results.push(result);
 }
 
 function valueAt(obj: unknown, path: readonly PathSegment[]): unknown {
@@ -231,20 +331,25 @@ export async function runScan(paths: string[], opts: ScanOptions): Promise<numbe
   const report = await buildReport(effectivePaths, choice, {
     exclude: opts.exclude,
     ...(opts.stdin === undefined ? {} : { stdin: opts.stdin }),
-    ...(showProgress ? { onProgress: (n: number) => stderr.write(`\rscanned ${n} files`) } : {}),
+    ...(showProgress
+      ? { onProgress: (n: number) => stderr.write(`\rread ${n} file${n === 1 ? '' : 's'}`) }
+      : {}),
   });
   if (showProgress) stderr.write('\r\x1b[K');
 
   if (opts.format === 'json') {
-    stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  } else if (opts.format === 'sarif') {
-    const { toSarif } = await import('../output/sarif.js');
-    stdout.write(`${JSON.stringify(toSarif(report, { cwd: process.cwd() }), null, 2)}\n`);
-  } else {
-    const { renderTable } = await import('../output/table.js');
-    stdout.write(
-      renderTable(report, { color: opts.color && stdout.isTTY === true && !process.env['NO_COLOR'] }),
+    await writeChunks(
+      stdout,
+      jsonChunks(report, report as unknown as Record<string, unknown>, 'results', report.results),
     );
+  } else if (opts.format === 'sarif') {
+    const { sarifParts } = await import('../output/sarif.js');
+    const parts = sarifParts(report, { cwd: process.cwd(), version: podsecVersion() });
+    await writeChunks(stdout, jsonChunks(parts.log, parts.run, 'results', parts.results));
+  } else {
+    const { tableChunks } = await import('../output/table.js');
+    const color = opts.color && stdout.isTTY === true && !process.env['NO_COLOR'];
+    await writeChunks(stdout, tableChunks(report, { color }));
   }
   return exitCodeFor(report);
 }

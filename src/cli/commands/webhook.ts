@@ -10,7 +10,7 @@ import type { PolicySnapshot } from '../../admission/types.js';
 import type { KubeObject } from '../../kube/types.js';
 import type { ClusterSource } from '../../kube/cluster-source/types.js';
 import { ConfigError, UsageError } from '../../lib/errors.js';
-import { watchFiles, type FileWatch } from '../../lib/tls/index.js';
+import { readKeyPair, watchFiles, type FileWatch } from '../../lib/tls/index.js';
 import { Health, WEBHOOK_CONDITIONS } from '../../observability/health.js';
 import { createLogger, isLogLevel, type Logger, type LogLevel } from '../../observability/logger.js';
 import { WebhookMetrics } from '../../observability/metrics.js';
@@ -125,6 +125,15 @@ export async function startWebhook(
   for (const w of first.warnings) logger.warn({ file: opts.config }, `configuration warning: ${w}`);
   let snapshot = first.snapshot;
 
+  // The certificate is checked before the cluster view is opened, so a wrong path fails fast.
+  const pair = await readKeyPair(opts.tlsCert, opts.tlsKey);
+  if (!pair.ok) {
+    throw new UsageError(
+      `cannot use the serving certificate: ${pair.message}`,
+      'check --tls-cert and --tls-key',
+    );
+  }
+
   const health = new Health(WEBHOOK_CONDITIONS);
   const metrics = new WebhookMetrics();
   health.set(
@@ -140,6 +149,7 @@ export async function startWebhook(
   const source = await (runtime.openSource ?? defaultOpenSource(logger))(sourceOptions);
   logger.info({ source: source.description }, 'cluster view opened');
 
+  let stopped = false;
   const namespaces = source.informer({ apiVersion: 'v1', kind: 'Namespace' });
   const pods = source.informer({ apiVersion: 'v1', kind: 'Pod' });
   Promise.all([namespaces.synced, pods.synced]).then(
@@ -148,8 +158,9 @@ export async function startWebhook(
       logger.info('caches synced');
     },
     (err: unknown) => {
+      if (stopped) return;
       health.set('caches', false, 'the first list failed');
-      logger.error({ err }, 'caches failed to sync');
+      logger.error({ reason: err instanceof Error ? err.message : String(err) }, 'caches failed to sync');
     },
   );
 
@@ -174,6 +185,7 @@ export async function startWebhook(
       logger,
     });
   } catch (err) {
+    stopped = true;
     await source.close();
     const message = err instanceof Error ? err.message : String(err);
     throw new UsageError(message, 'check --tls-cert, --tls-key and --port');
@@ -223,6 +235,7 @@ export async function startWebhook(
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      stopped = true;
       configWatch?.close();
       if (recompile !== undefined) clearInterval(recompile);
       await server.close();

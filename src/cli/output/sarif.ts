@@ -6,7 +6,9 @@
  * Exempted violations are kept as suppressed results, so the exemption is visible in the UI.
  */
 import { createHash } from 'node:crypto';
-import { isAbsolute, relative, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { allCheckDefinitions } from '../../policy/pss/index.js';
 import type { ResultJson, ScanReport, ViolationJson } from './result-json.js';
 
@@ -58,11 +60,30 @@ function sarifLevel(v: ViolationJson): 'error' | 'warning' | 'note' | 'none' {
   return 'note';
 }
 
-function artifactUri(file: string | null, cwd: string): string {
-  if (file === null) return 'cluster';
-  if (file === '-') return 'stdin';
-  const rel = isAbsolute(file) ? relative(cwd, file) : file;
-  return rel.split(sep).join('/').replace(/^\.\//, '');
+/** The repository root (nearest directory with .git) above `cwd`, or `cwd` itself. */
+export function repositoryRoot(cwd: string): string {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.git'))) return dir;
+    if (dirname(dir) === dir) return resolve(cwd);
+  }
+}
+
+/**
+ * GitHub maps results to files by URIs relative to the repository root (%SRCROOT%), so a path
+ * given relative to a subdirectory is resolved first. Files outside the root keep an absolute
+ * file: URI and no base.
+ */
+function artifactLocation(
+  file: string | null,
+  cwd: string,
+  root: string,
+): { uri: string; uriBaseId?: string } {
+  if (file === null) return { uri: 'cluster' };
+  if (file === '-') return { uri: 'stdin' };
+  const abs = isAbsolute(file) ? file : resolve(cwd, file);
+  const rel = relative(root, abs);
+  if (rel.startsWith('..') || isAbsolute(rel)) return { uri: pathToFileURL(abs).href };
+  return { uri: encodeURI(rel.split(sep).join('/')), uriBaseId: '%SRCROOT%' };
 }
 
 function fingerprint(r: ResultJson, v: ViolationJson): string {
@@ -72,87 +93,102 @@ function fingerprint(r: ResultJson, v: ViolationJson): string {
     .slice(0, 32);
 }
 
+export interface SarifParts {
+  /** The log with `runs[0].results` to be filled by `results`. */
+  log: object;
+  run: Record<string, unknown>;
+  results: Iterable<object>;
+}
+
 export function toSarif(report: ScanReport, opts: { cwd: string; version?: string }): object {
+  const parts = sarifParts(report, opts);
+  parts.run['results'] = [...parts.results];
+  return parts.log;
+}
+
+/** The SARIF log with its results as a lazy sequence, so a large scan can be written in pieces. */
+export function sarifParts(report: ScanReport, opts: { cwd: string; version?: string }): SarifParts {
+  const root = repositoryRoot(opts.cwd);
   const rules = new Map<string, SarifRule>();
   for (const def of allCheckDefinitions()) rules.set(def.id, makeRule(def.id, def.level, def.hint));
-  const results: object[] = [];
   for (const r of report.results) {
     for (const v of r.violations) {
       if (!rules.has(v.check)) rules.set(v.check, makeRule(v.check, 'podsec', v.hint));
-      const ruleIndex = [...rules.keys()].indexOf(v.check);
-      const resource = `${r.kind ?? '?'} ${r.namespace === null ? '' : `${r.namespace}/`}${r.name ?? ''}`;
-      results.push({
-        ruleId: v.check,
-        ruleIndex,
-        level: sarifLevel(v),
-        message: {
-          text: `${resource}: ${v.message} (at ${v.path}). Fix: ${v.hint}`,
-        },
-        locations: [
-          {
-            physicalLocation: {
-              artifactLocation: { uri: artifactUri(r.file, opts.cwd), uriBaseId: '%SRCROOT%' },
-              region: {
-                startLine: Math.max(1, v.line ?? r.line ?? 1),
-                startColumn: Math.max(1, v.column ?? 1),
-              },
-            },
-            logicalLocations: [
-              { name: resource, kind: 'resource', fullyQualifiedName: `${resource}#${v.path}` },
-            ],
-          },
-        ],
-        partialFingerprints: { 'podsecViolation/v1': fingerprint(r, v) },
-        ...(v.exemptedBy === null
-          ? {}
-          : {
-              suppressions: [
-                {
-                  kind: 'external',
-                  status: 'accepted',
-                  justification: `${v.exemptedBy.reason} (assignment ${v.exemptedBy.assignment}${
-                    v.exemptedBy.expires === null ? '' : `, expires ${v.exemptedBy.expires}`
-                  })`,
-                },
-              ],
-            }),
-        properties: { effects: v.effects, container: v.container, path: v.path },
-      });
     }
   }
-  return {
-    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-    version: '2.1.0',
-    runs: [
-      {
-        tool: {
-          driver: {
-            name: 'podsec',
-            informationUri: 'https://github.com/podsec/podsec',
-            ...(opts.version === undefined ? {} : { version: opts.version }),
-            rules: [...rules.values()],
+  const ruleIndex = new Map([...rules.keys()].map((id, i) => [id, i]));
+  function* results(): Generator<object> {
+    for (const r of report.results) {
+      for (const v of r.violations) {
+        const resource = `${r.kind ?? '?'} ${r.namespace === null ? '' : `${r.namespace}/`}${r.name ?? ''}`;
+        yield {
+          ruleId: v.check,
+          ruleIndex: ruleIndex.get(v.check),
+          level: sarifLevel(v),
+          message: {
+            text: `${resource}: ${v.message} (at ${v.path}). Fix: ${v.hint}`,
           },
-        },
-        originalUriBaseIds: { '%SRCROOT%': { uri: `file://${opts.cwd.split(sep).join('/')}/` } },
-        results,
-        invocations: [
-          {
-            executionSuccessful: report.errors.length === 0,
-            toolExecutionNotifications: report.errors.map((e) => ({
-              level: 'error',
-              message: { text: e.message },
-              locations: [
-                {
-                  physicalLocation: {
-                    artifactLocation: { uri: artifactUri(e.file, opts.cwd), uriBaseId: '%SRCROOT%' },
-                    region: { startLine: Math.max(1, e.line ?? 1) },
-                  },
+          locations: [
+            {
+              physicalLocation: {
+                artifactLocation: artifactLocation(r.file, opts.cwd, root),
+                region: {
+                  startLine: Math.max(1, v.line ?? r.line ?? 1),
+                  startColumn: Math.max(1, v.column ?? 1),
                 },
+              },
+              logicalLocations: [
+                { name: resource, kind: 'resource', fullyQualifiedName: `${resource}#${v.path}` },
               ],
-            })),
-          },
-        ],
+            },
+          ],
+          partialFingerprints: { 'podsecViolation/v1': fingerprint(r, v) },
+          ...(v.exemptedBy === null
+            ? {}
+            : {
+                suppressions: [
+                  {
+                    kind: 'external',
+                    status: 'accepted',
+                    justification: `${v.exemptedBy.reason} (assignment ${v.exemptedBy.assignment}${
+                      v.exemptedBy.expires === null ? '' : `, expires ${v.exemptedBy.expires}`
+                    })`,
+                  },
+                ],
+              }),
+          properties: { effects: v.effects, container: v.container, path: v.path },
+        };
+      }
+    }
+  }
+  const run: Record<string, unknown> = {
+    tool: {
+      driver: {
+        name: 'podsec',
+        ...(opts.version === undefined ? {} : { version: opts.version }),
+        rules: [...rules.values()],
+      },
+    },
+    originalUriBaseIds: { '%SRCROOT%': { uri: `${pathToFileURL(root).href}/` } },
+    results: [],
+    invocations: [
+      {
+        executionSuccessful: report.errors.length === 0,
+        toolExecutionNotifications: report.errors.map((e) => ({
+          level: 'error',
+          message: { text: e.message },
+          locations: [
+            {
+              physicalLocation: {
+                artifactLocation: artifactLocation(e.file, opts.cwd, root),
+                region: { startLine: Math.max(1, e.line ?? 1) },
+              },
+            },
+          ],
+        })),
       },
     ],
   };
+  const log = { $schema: 'https://json.schemastore.org/sarif-2.1.0.json', version: '2.1.0', runs: [run] };
+  return { log, run, results: results() };
 }

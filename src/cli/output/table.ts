@@ -63,37 +63,41 @@ function resourceName(r: ResultJson): string {
 }
 
 function effectText(v: ViolationJson, p: Palette): string {
-  if (v.exemptedBy !== null) return p.dim(`exempt: ${v.exemptedBy.reason}`);
+  if (v.exemptedBy !== null) {
+    const until = v.exemptedBy.expires === null ? '' : ` (until ${v.exemptedBy.expires})`;
+    return p.dim(`exempt: ${v.exemptedBy.reason}${until}`);
+  }
   const effects = [...new Set(v.effects.map((e) => e.effect))];
   const text = effects.join(',');
   return effects.includes('deny') ? p.red(text) : p.yellow(text);
 }
 
-export function renderTable(report: ScanReport, opts: { color: boolean }): string {
-  const p = opts.color ? COLOR : PLAIN;
+function renderResult(r: ResultJson, p: Palette): string {
   const lines: string[] = [];
-  const shown = report.results.filter((r) => r.status !== 'notApplicable');
-  for (const r of shown) {
-    const where = r.file === null ? '' : `${r.file}${r.line === null ? '' : `:${r.line}`}`;
-    const policy = `${r.policy.level}:${r.policy.version}`;
-    const count = r.violations.length;
-    const countText = count === 0 ? '' : `  ${count} violation${count === 1 ? '' : 's'}`;
-    lines.push(
-      `${statusText(r, p)}  ${p.bold(resourceName(r))}  ${p.dim(where)}  ${p.dim(policy)}${countText}`,
-    );
-    if (r.reason !== undefined && count === 0) lines.push(`    ${p.dim(r.reason)}`);
-    for (const v of r.violations) {
-      const pos = v.line === null ? '' : `${v.line}:${v.column ?? 1}`;
-      const container = v.container === null ? '' : ` [${v.container}]`;
-      lines.push(`    ${p.dim(pos.padEnd(8))}${p.cyan(v.check)}${container}  ${effectText(v, p)}`);
-      lines.push(`        ${v.message}`);
-      lines.push(`        ${p.dim(`at ${v.path}`)}`);
-      if (v.parameter !== null) lines.push(`        ${p.dim(`decided by parameter ${v.parameter}`)}`);
-      lines.push(`        ${p.dim(`fix: ${v.hint}`)}`);
-    }
+  const where = r.file === null ? '' : `${r.file}${r.line === null ? '' : `:${r.line}`}`;
+  const policy = `${r.policy.level}:${r.policy.version}`;
+  const count = r.violations.length;
+  const countText = count === 0 ? '' : `  ${count} violation${count === 1 ? '' : 's'}`;
+  lines.push(
+    `${statusText(r, p)}  ${p.bold(resourceName(r))}  ${p.dim(where)}  ${p.dim(policy)}${countText}`,
+  );
+  if (r.reason !== undefined) lines.push(`    ${p.dim(r.reason)}`);
+  for (const v of r.violations) {
+    const pos = v.line === null ? '' : `${v.line}:${v.column ?? 1}`;
+    const container = v.container === null ? '' : ` [${v.container}]`;
+    lines.push(`    ${p.dim(pos.padEnd(8))}${p.cyan(v.check)}${container}  ${effectText(v, p)}`);
+    lines.push(`        ${v.message}`);
+    lines.push(`        ${p.dim(`at ${v.path}`)}`);
+    if (v.parameter !== null) lines.push(`        ${p.dim(`decided by parameter ${v.parameter}`)}`);
+    lines.push(`        ${p.dim(`fix: ${v.hint}`)}`);
   }
+  return `${lines.join('\n')}\n`;
+}
+
+function renderFooter(report: ScanReport, p: Palette, afterResults: boolean): string {
+  const lines: string[] = [];
   if (report.errors.length > 0) {
-    if (lines.length > 0) lines.push('');
+    if (afterResults) lines.push('');
     lines.push(p.bold(p.red(`${report.errors.length} input error${report.errors.length === 1 ? '' : 's'}:`)));
     for (const e of report.errors) {
       const pos = e.line === null ? '' : `:${e.line}${e.column == null ? '' : `:${e.column}`}`;
@@ -102,6 +106,10 @@ export function renderTable(report: ScanReport, opts: { color: boolean }): strin
     }
   }
   const s = report.summary;
+  const exempted = report.results.reduce(
+    (n, r) => n + r.violations.filter((v) => v.exemptedBy !== null).length,
+    0,
+  );
   const parts = [
     `${s.documents} object${s.documents === 1 ? '' : 's'}`,
     s.denied > 0 ? p.red(`${s.denied} denied`) : `${s.denied} denied`,
@@ -110,10 +118,27 @@ export function renderTable(report: ScanReport, opts: { color: boolean }): strin
     p.green(`${s.allowed} passed`),
   ];
   if (s.exempt > 0) parts.push(`${s.exempt} exempt`);
+  if (exempted > 0) parts.push(`${exempted} violation${exempted === 1 ? '' : 's'} exempted`);
   if (s.notApplicable > 0) parts.push(`${s.notApplicable} not applicable`);
   if (s.skipped > 0) parts.push(`${s.skipped} skipped (not Kubernetes objects)`);
   if (s.errors > 0) parts.push(p.red(`${s.errors} error${s.errors === 1 ? '' : 's'}`));
-  if (lines.length > 0) lines.push('');
+  if (afterResults || lines.length > 0) lines.push('');
   lines.push(parts.join(', '));
   return `${lines.join('\n')}\n`;
+}
+
+/** The table in pieces (one per resource, then the footer), for writing large reports. */
+export function* tableChunks(report: ScanReport, opts: { color: boolean }): Generator<string> {
+  const p = opts.color ? COLOR : PLAIN;
+  let any = false;
+  for (const r of report.results) {
+    if (r.status === 'notApplicable') continue;
+    any = true;
+    yield renderResult(r, p);
+  }
+  yield renderFooter(report, p, any);
+}
+
+export function renderTable(report: ScanReport, opts: { color: boolean }): string {
+  return [...tableChunks(report, opts)].join('');
 }
