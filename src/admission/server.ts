@@ -85,6 +85,11 @@ const REASONS: Readonly<Record<number, string>> = {
   431: 'Request Header Fields Too Large',
 };
 
+/** A fault's message without its stack: logs at info level carry no stack traces (debug does). */
+function reasonOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 function errorBody(status: number, message: string): string {
   return JSON.stringify({ error: ERROR_NAMES[status] ?? 'error', message });
 }
@@ -296,7 +301,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       decision = await handler(request);
     } catch (err) {
       // Fail closed: a fault denies (the API server applies failurePolicy only to transport failures).
-      logger.error({ err, uid: request.uid, kind: request.kind.kind }, 'admission handler failed');
+      logger.error(
+        { reason: reasonOf(err), uid: request.uid, kind: request.kind.kind },
+        'admission handler failed',
+      );
+      logger.debug({ err }, 'admission handler fault');
       decision = {
         response: {
           allowed: false,
@@ -385,7 +394,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     route(req, res).catch((err: unknown) => {
-      logger.error({ err }, 'request failed');
+      logger.error({ reason: reasonOf(err) }, 'request failed');
+      logger.debug({ err }, 'request fault');
       try {
         fail(res, 500, 'internal error', true);
       } catch {
@@ -417,7 +427,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     logger.debug({ code: err.code, remote: socket.remoteAddress }, 'TLS handshake failed');
     socket.destroy();
   });
-  server.on('error', (err) => logger.error({ err }, 'server error'));
+  server.on('error', (err) => logger.error({ reason: reasonOf(err) }, 'server error'));
 
   const reloadCertificate = async (): Promise<boolean> => {
     const r = await readKeyPair(options.tlsCertFile, options.tlsKeyFile);
@@ -431,7 +441,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       server.setSecureContext({ cert: r.pair.cert, key: r.pair.key, minVersion: 'TLSv1.2' });
     } catch (err) {
       metrics.certificateReload(false);
-      logger.warn({ err }, 'new serving certificate refused by TLS; the previous one stays in use');
+      logger.warn(
+        { reason: reasonOf(err) },
+        'new serving certificate refused by TLS; the previous one stays in use',
+      );
       return false;
     }
     pair = r.pair;
