@@ -574,3 +574,114 @@ describe('namespaceLabelPolicy', () => {
     expect(evaluateObject(p, q, { namespaceLabels: { ...labels } }).status).toBe('denied');
   });
 });
+
+describe('PSA wording: violation reasons and per-assignment messages', () => {
+  const hostNamespaces = (p: Obj) => {
+    p.spec.hostNetwork = true;
+    p.spec.hostPID = true;
+  };
+  const noEscalationFlag = (p: Obj) => {
+    delete p.spec.containers[0].securityContext.allowPrivilegeEscalation;
+  };
+  it.each([
+    {
+      name: 'level without a config: PSA enforce text',
+      policy: policyFromLevel('restricted', { latest: true }),
+      tweak: hostNamespaces,
+      reasons: ['host namespaces', 'host namespaces'],
+      messages: [
+        {
+          assignment: 'restricted:latest',
+          effect: 'deny',
+          text: 'violates PodSecurity "restricted:latest": host namespaces (hostNetwork=true, hostPID=true)',
+        },
+      ],
+    },
+    {
+      name: 'warn and audit assignments: "would violate", each with its own level and version',
+      policy: policy(`  - {name: w, initiative: restricted, version: v1.30, effect: warn}
+  - {name: au, initiative: baseline, effect: audit}
+`),
+      tweak: noEscalationFlag,
+      reasons: ['allowPrivilegeEscalation != false'],
+      messages: [
+        {
+          assignment: 'w',
+          effect: 'warn',
+          text: 'would violate PodSecurity "restricted:v1.30": allowPrivilegeEscalation != false (container "app" must set securityContext.allowPrivilegeEscalation=false)',
+        },
+      ],
+    },
+    {
+      name: 'azure initiative with parameters: the initiative as level label',
+      policy: policy(`  - name: az
+    initiative: azure-baseline
+    effect: audit
+    parameters: {allowHostNetwork: false}
+`),
+      tweak: hostNetwork,
+      reasons: ['host namespaces'],
+      messages: [
+        {
+          assignment: 'az',
+          effect: 'audit',
+          text: 'would violate PodSecurity "azure-baseline:latest": host namespaces (hostNetwork=true is not allowed (allowHostNetwork is false))',
+        },
+      ],
+    },
+    {
+      name: 'an assignment whose exemption covers every finding has no message',
+      policy: policy(`  - name: exempting
+    initiative: baseline
+    exemptions: [{checks: [hostNamespaces], reason: node agent}]
+  - {name: strict, initiative: restricted, effect: warn}
+`),
+      tweak: all(hostNetwork, privileged(1)),
+      reasons: ['host namespaces', 'privileged'],
+      messages: [
+        {
+          assignment: 'exempting',
+          effect: 'deny',
+          text: 'violates PodSecurity "baseline:latest": privileged (container "istio-proxy" must not set securityContext.privileged=true)',
+        },
+        {
+          assignment: 'strict',
+          effect: 'warn',
+          text: 'would violate PodSecurity "restricted:latest": host namespaces (hostNetwork=true), privileged (container "istio-proxy" must not set securityContext.privileged=true)',
+        },
+      ],
+    },
+    {
+      name: 'namespace-label assignment is named after its label',
+      policy: policyFromLevel('privileged', { latest: true }),
+      ctx: { namespaceLabels: { 'pod-security.kubernetes.io/enforce': 'baseline' } },
+      tweak: privileged(0),
+      reasons: ['privileged'],
+      messages: [
+        {
+          assignment: 'pod-security.kubernetes.io/enforce',
+          effect: 'deny',
+          text: 'violates PodSecurity "baseline:latest": privileged (container "app" must not set securityContext.privileged=true)',
+        },
+        {
+          assignment: 'pod-security.kubernetes.io/warn',
+          effect: 'warn',
+          text: 'would violate PodSecurity "baseline:latest": privileged (container "app" must not set securityContext.privileged=true)',
+        },
+      ],
+    },
+  ])('$name', ({ policy: p, tweak, ctx, reasons, messages }) => {
+    const e = evaluateObject(p, pod(tweak), ctx);
+    expect(e.violations.map((v) => v.reason)).toEqual(reasons);
+    expect(e.messages).toEqual(messages);
+  });
+
+  it('passing, exempt and not-applicable objects share one empty message list', () => {
+    const p = policyFromLevel('restricted', { latest: true });
+    const passing = evaluateObject(p, pod());
+    expect(passing.messages).toEqual([]);
+    expect(evaluateObject(p, pod()).messages).toBe(passing.messages);
+    expect(evaluateObject(p, { apiVersion: 'v1', kind: 'ConfigMap' }).messages).toBe(passing.messages);
+    expect(Object.isFrozen(passing.messages)).toBe(true);
+  });
+});

@@ -18,6 +18,10 @@
  * - Cluster-wide exemptions (PSA's usernames, namespaces, runtimeClasses) skip evaluation:
  *   status `exempt`. Per-assignment exemptions keep the violation visible with `exemptedBy`,
  *   and the status is decided by what is left (`allowed` when nothing is).
+ * - Wording: each Violation keeps podsec's per-finding `message` and the check's PSA `reason`;
+ *   `messages` holds, per applicable assignment with a counted violation, the text PSA would
+ *   give for that policy (`violates PodSecurity "restricted:latest": host namespaces (...)` for
+ *   deny, `would violate ...` for warn and audit), so users can match what kubectl shows.
  * - `policy` reports the strictest applicable assignment: restricted > azure-restricted >
  *   baseline > azure-baseline, then deny > warn > audit, then the newer version. Azure
  *   initiatives report their initiative name as level and `latest` as version (they run the
@@ -30,7 +34,7 @@ import type { PathSegment } from '../lib/path.js';
 import { formatPath } from '../lib/path.js';
 import { parseParameters } from './params/index.js';
 import type { InitiativeName } from './params/index.js';
-import { evaluatePod, formatVersion, LATEST_MINOR } from './pss/index.js';
+import { evaluatePod, formatDenial, formatVersion, formatWarning, LATEST_MINOR } from './pss/index.js';
 import type { ActiveCheck, CheckFailure, Finding, Level, PolicyVersion } from './pss/index.js';
 import { activeChecks } from './config/active-checks.js';
 import { isEmptySelector, matchesSelector } from './config/label-selector.js';
@@ -61,6 +65,9 @@ export interface ExemptedBy {
 
 export interface Violation {
   readonly check: string;
+  /** The check's PSA forbidden reason as kubectl shows it: `host namespaces`, `allowPrivilegeEscalation != false`. */
+  readonly reason: string;
+  /** podsec's wording for this one finding: `container "a" must not set securityContext.privileged=true`. */
   readonly message: string;
   readonly container: string | null;
   /** Absolute within the evaluated object, e.g. ['spec','template','spec','containers',1,'securityContext','privileged']. */
@@ -77,12 +84,23 @@ export interface PolicyInfo {
   readonly version: string;
 }
 
+/** PSA's text for one assignment, exactly as the API server would word it for that policy. */
+export interface AssignmentMessage {
+  readonly assignment: string;
+  readonly effect: Effect;
+  /** deny: `violates PodSecurity "restricted:latest": host namespaces (hostNetwork=true), ...`;
+   *  warn / audit: `would violate PodSecurity "restricted:latest": ...`. */
+  readonly text: string;
+}
+
 export interface ObjectEvaluation {
   readonly status: ResultStatus;
   readonly allowed: boolean;
   readonly policy: PolicyInfo;
   readonly violations: Violation[];
-  /** Why the object is notApplicable or exempt. */
+  /** One per applicable assignment with a non-exempt violation, in assignment order; empty otherwise. */
+  readonly messages: readonly AssignmentMessage[];
+  /** Why the object is notApplicable or exempt, or why no assignment applies to it. */
   readonly reason?: string;
 }
 
@@ -143,6 +161,8 @@ const PRIVILEGED_LATEST: PolicyInfo = { level: 'privileged', version: 'latest' }
 const LABEL_CACHE_LIMIT = 1024;
 const NO_ASSIGNMENTS: readonly CompiledAssignment[] = [];
 const NO_CONTEXT: EvaluationContext = {};
+/** Shared by every result without a violation, so passing objects allocate no message list. */
+const NO_MESSAGES: readonly AssignmentMessage[] = Object.freeze([]);
 
 function isAzure(initiative: InitiativeName): boolean {
   return initiative === 'azure-baseline' || initiative === 'azure-restricted';
@@ -416,6 +436,7 @@ function exemptionFor(
 
 interface Pending {
   readonly check: string;
+  readonly reason: string;
   readonly message: string;
   readonly container: string | null;
   readonly path: PathSegment[];
@@ -426,6 +447,7 @@ interface Pending {
   exemptedBy: ExemptedBy | null;
 }
 
+/** Records one finding for assignment `a`; true when it counts (no exemption of `a` covers it). */
 function addFinding(
   pending: Map<string, Pending>,
   a: CompiledAssignment,
@@ -433,7 +455,7 @@ function addFinding(
   spec: PodSpec,
   basePath: readonly PathSegment[],
   finding: Finding | null,
-): void {
+): boolean {
   const path = finding === null ? [...basePath, 'spec'] : [...basePath, ...finding.path];
   const container = finding?.container ?? null;
   const key = `${failure.id}\0${formatPath(path)}`;
@@ -441,6 +463,7 @@ function addFinding(
   if (entry === undefined) {
     entry = {
       check: failure.id,
+      reason: failure.reason,
       message: finding?.message ?? `${failure.reason} (${failure.detail})`,
       container,
       path,
@@ -457,17 +480,37 @@ function addFinding(
       ? null
       : exemptionFor(a, failure.id, container, finding === null ? undefined : imageOf(spec, finding));
   const list = by === null ? entry.counted : entry.exempted;
-  if (list.at(-1)?.assignment === a.name) return;
-  list.push({ assignment: a.name, effect: a.effect });
-  if (by !== null) entry.exemptedBy ??= by;
+  if (list.at(-1)?.assignment !== a.name) {
+    list.push({ assignment: a.name, effect: a.effect });
+    if (by !== null) entry.exemptedBy ??= by;
+  }
+  return by === null;
+}
+
+/**
+ * PSA's message for one assignment, from the checks that count for it. A check that counts keeps
+ * PSA's whole detail, even when an exemption covers some of the containers it names.
+ */
+function assignmentMessage(a: CompiledAssignment, failures: readonly CheckFailure[]): AssignmentMessage {
+  const { level, version } = a.info;
+  const text =
+    a.effect === 'deny' ? formatDenial(level, version, failures) : formatWarning(level, version, failures);
+  return { assignment: a.name, effect: a.effect, text };
 }
 
 function notApplicable(policy: Policy, reason: string): ObjectEvaluation {
-  return { status: 'notApplicable', allowed: true, policy: policy.fallback, violations: [], reason };
+  return {
+    status: 'notApplicable',
+    allowed: true,
+    policy: policy.fallback,
+    violations: [],
+    messages: NO_MESSAGES,
+    reason,
+  };
 }
 
 function exempt(info: PolicyInfo, reason: string): ObjectEvaluation {
-  return { status: 'exempt', allowed: true, policy: info, violations: [], reason };
+  return { status: 'exempt', allowed: true, policy: info, violations: [], messages: NO_MESSAGES, reason };
 }
 
 /**
@@ -512,9 +555,12 @@ export function evaluateObject(
   if (typeof runtimeClass === 'string' && policy.exemptRuntimeClasses.has(runtimeClass)) {
     return exempt(info, `runtimeClass "${runtimeClass}" is exempt`);
   }
-  if (applicable === null) return { status: 'allowed', allowed: true, policy: info, violations: [] };
+  if (applicable === null) {
+    return { status: 'allowed', allowed: true, policy: info, violations: [], messages: NO_MESSAGES };
+  }
 
   let pending: Map<string, Pending> | null = null;
+  let messages: AssignmentMessage[] | null = null;
   // Assignments with the same check list share one evaluation.
   let lastChecks: readonly ActiveCheck[] | null = null;
   let lastFailures: readonly CheckFailure[] = [];
@@ -528,12 +574,22 @@ export function evaluateObject(
     }
     if (failures.length === 0) continue;
     pending ??= new Map();
+    // The failures that count for this assignment; the same array when none is exempted.
+    const counted: CheckFailure[] | null = a.exemptions.length === 0 ? null : [];
     for (const failure of failures) {
-      if (failure.findings.length === 0) addFinding(pending, a, failure, spec, basePath, null);
-      for (const finding of failure.findings) addFinding(pending, a, failure, spec, basePath, finding);
+      let counts = false;
+      if (failure.findings.length === 0) counts = addFinding(pending, a, failure, spec, basePath, null);
+      for (const finding of failure.findings) {
+        if (addFinding(pending, a, failure, spec, basePath, finding)) counts = true;
+      }
+      if (counts) counted?.push(failure);
     }
+    const forMessage = counted ?? failures;
+    if (forMessage.length > 0) (messages ??= []).push(assignmentMessage(a, forMessage));
   }
-  if (pending === null) return { status: 'allowed', allowed: true, policy: info, violations: [] };
+  if (pending === null) {
+    return { status: 'allowed', allowed: true, policy: info, violations: [], messages: NO_MESSAGES };
+  }
 
   let deny = false;
   let warn = false;
@@ -548,6 +604,7 @@ export function evaluateObject(
     }
     violations.push({
       check: p.check,
+      reason: p.reason,
       message: p.message,
       container: p.container,
       path: p.path,
@@ -558,5 +615,5 @@ export function evaluateObject(
     });
   }
   const status: ResultStatus = deny ? 'denied' : warn ? 'warned' : audit ? 'audited' : 'allowed';
-  return { status, allowed: !deny, policy: info, violations };
+  return { status, allowed: !deny, policy: info, violations, messages: messages ?? NO_MESSAGES };
 }

@@ -12,6 +12,7 @@ export {
 } from './engine.js';
 export type {
   AppliedEffect,
+  AssignmentMessage,
   CompiledAssignment,
   EvaluationContext,
   ExemptedBy,
@@ -27,6 +28,7 @@ export {
   evaluatePod,
   formatDenial,
   formatVersion,
+  formatWarning,
   LATEST_MINOR,
   LEVELS,
   parseLevel,
