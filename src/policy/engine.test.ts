@@ -685,3 +685,69 @@ describe('PSA wording: violation reasons and per-assignment messages', () => {
     expect(Object.isFrozen(passing.messages)).toBe(true);
   });
 });
+
+describe('no assignment applies: allowed, with the reason', () => {
+  const hostPID = (p: Obj) => {
+    p.spec.hostPID = true;
+  };
+  const twoDefaults = policy(`  - {name: restricted-apps, initiative: restricted}
+  - {name: azure-baseline-audit, initiative: azure-baseline, effect: audit}
+`);
+  const scoped = policy(`  - {name: shop-only, initiative: restricted, namespaces: [shop]}
+  - {name: web-only, initiative: baseline, labelSelector: {matchLabels: {app: web}}}
+  - {name: no-team-b, initiative: baseline, excludedNamespaces: [team-b]}
+`);
+  it.each([
+    {
+      name: 'a hostPID pod in kube-system, excluded by every assignment',
+      policy: twoDefaults,
+      obj: pod(all(ns('kube-system'), hostPID)),
+      reason:
+        'no assignment applies: namespace "kube-system" is excluded by restricted-apps, azure-baseline-audit',
+    },
+    {
+      name: 'each assignment passes it by for its own cause',
+      policy: scoped,
+      obj: pod(
+        all(ns('team-b'), (p) => {
+          p.metadata.labels = { app: 'api' };
+        }),
+      ),
+      reason:
+        'no assignment applies: namespace "team-b" is not in the namespaces of shop-only; ' +
+        'namespace "team-b" is excluded by no-team-b; the labels do not match the labelSelector of web-only',
+    },
+    {
+      name: 'an include-list never matches an object of unknown namespace',
+      policy: policy('  - {name: shop-only, initiative: restricted, namespaces: [shop]}\n'),
+      obj: pod(ns(null)),
+      reason:
+        'no assignment applies: the object has no namespace and shop-only applies only to listed namespaces',
+    },
+    {
+      name: 'only disabled assignments',
+      policy: policy('  - {name: off, initiative: restricted, effect: disabled}\n'),
+      obj: pod(hostPID),
+      reason: 'no assignment applies: the policy has no enabled assignment',
+    },
+    {
+      name: 'the privileged level',
+      policy: policyFromLevel('privileged', { latest: true }),
+      obj: pod(hostPID),
+      reason: 'no assignment applies: the policy has no enabled assignment',
+    },
+  ])('$name', ({ policy: p, obj, reason }) => {
+    expect(evaluateObject(p, obj)).toEqual({
+      status: 'allowed',
+      allowed: true,
+      policy: { level: 'privileged', version: 'latest' },
+      violations: [],
+      messages: [],
+      reason,
+    });
+  });
+
+  it('an object some assignment applies to and that passes has no reason', () => {
+    expect(evaluateObject(twoDefaults, pod()).reason).toBeUndefined();
+  });
+});

@@ -26,6 +26,10 @@
  *   baseline > azure-baseline, then deny > warn > audit, then the newer version. Azure
  *   initiatives report their initiative name as level and `latest` as version (they run the
  *   newest check implementations). With no applicable assignment: privileged.
+ * - An object no assignment applies to is `allowed` (PSA's privileged: nothing restricts it), and
+ *   `reason` says why each assignment passed it by: `no assignment applies: namespace
+ *   "kube-system" is excluded by restricted-apps, azure-baseline-audit`. It is not
+ *   `notApplicable`, which means the kind has no pod template.
  */
 import { extractPod } from '../kube/workloads.js';
 import type { TemplatePath } from '../kube/workloads.js';
@@ -399,6 +403,37 @@ function inScope(
   return a.selector === null || matchesSelector(a.selector, labels);
 }
 
+/** Why no assignment is in scope, grouped by cause, in assignment order within each cause. */
+function nothingApplies(
+  configured: readonly CompiledAssignment[],
+  extra: readonly CompiledAssignment[],
+  namespace: string | null,
+  labels: Readonly<Record<string, string>>,
+): string {
+  const notListed: string[] = [];
+  const excluded: string[] = [];
+  const unselected: string[] = [];
+  for (const a of [...configured, ...extra]) {
+    if (a.namespaces !== null && (namespace === null || !a.namespaces.has(namespace))) notListed.push(a.name);
+    else if (namespace !== null && a.excluded.has(namespace)) excluded.push(a.name);
+    else unselected.push(a.name);
+  }
+  const parts: string[] = [];
+  if (notListed.length > 0) {
+    parts.push(
+      namespace === null
+        ? `the object has no namespace and ${notListed.join(', ')} ${notListed.length === 1 ? 'applies' : 'apply'} only to listed namespaces`
+        : `namespace "${namespace}" is not in the namespaces of ${notListed.join(', ')}`,
+    );
+  }
+  if (excluded.length > 0) parts.push(`namespace "${namespace}" is excluded by ${excluded.join(', ')}`);
+  if (unselected.length > 0)
+    parts.push(`the labels do not match the labelSelector of ${unselected.join(', ')}`);
+  return parts.length === 0
+    ? 'no assignment applies: the policy has no enabled assignment'
+    : `no assignment applies: ${parts.join('; ')}`;
+}
+
 function imageOf(spec: PodSpec, finding: Finding): string | undefined {
   if (finding.image !== undefined || finding.container === null) return finding.image;
   const fields =
@@ -556,7 +591,14 @@ export function evaluateObject(
     return exempt(info, `runtimeClass "${runtimeClass}" is exempt`);
   }
   if (applicable === null) {
-    return { status: 'allowed', allowed: true, policy: info, violations: [], messages: NO_MESSAGES };
+    return {
+      status: 'allowed',
+      allowed: true,
+      policy: info,
+      violations: [],
+      messages: NO_MESSAGES,
+      reason: nothingApplies(policy.assignments, extra, namespace, labels),
+    };
   }
 
   let pending: Map<string, Pending> | null = null;
