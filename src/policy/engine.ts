@@ -408,7 +408,6 @@ function nothingApplies(
   configured: readonly CompiledAssignment[],
   extra: readonly CompiledAssignment[],
   namespace: string | null,
-  labels: Readonly<Record<string, string>>,
 ): string {
   const notListed: string[] = [];
   const excluded: string[] = [];
@@ -597,7 +596,7 @@ export function evaluateObject(
       policy: info,
       violations: [],
       messages: NO_MESSAGES,
-      reason: nothingApplies(policy.assignments, extra, namespace, labels),
+      reason: nothingApplies(policy.assignments, extra, namespace),
     };
   }
 
