@@ -215,8 +215,22 @@ const problemCases: ProblemCase[] = [
       'e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]',
       'f: [*e,*e,*e,*e,*e,*e,*e,*e,*e]',
     ].join('\n'),
-    problems: [{ line: 1, message: /alias bomb/ }],
+    // yaml gives up at the second *c of line 4: its expansion is the one that crosses the cap.
+    problems: [{ line: 4, message: /alias bomb/ }],
     documents: [],
+  },
+  {
+    name: 'wide alias bomb: reported at the alias that crosses the cap',
+    text: `a: 1\n---\nx: &x [1]\nl:\n${'- *x\n'.repeat(120)}`,
+    // The anchor's own value counts once, so the 100th alias (line 104) is the one over the cap.
+    problems: [{ line: 104, message: /^too many alias expansions \(more than 100\)/, documentIndex: 1 }],
+    documents: [0],
+  },
+  {
+    name: 'a few aliases are fine',
+    text: 'x: &x {cpu: 1}\na: *x\nb: *x\n',
+    problems: [],
+    documents: [0],
   },
   {
     name: 'alias without anchor',
@@ -246,6 +260,50 @@ describe('problems', () => {
       if (want.hint) expect(p?.hint).toMatch(want.hint);
       if (want.documentIndex !== undefined) expect(p?.documentIndex).toBe(want.documentIndex);
     });
+  });
+});
+
+describe('nesting limit', () => {
+  const block = (levels: number): string =>
+    Array.from({ length: levels }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n') + ' 1\n';
+  it.each([
+    {
+      name: 'flow sequences 2,000 deep (not an alias bomb)',
+      text: `a: ${'['.repeat(2000)}${']'.repeat(2000)}\n`,
+      at: { line: 1, column: 515 },
+    },
+    { name: 'block mapping 3,000 deep', text: block(3000), at: { line: 513, column: 513 } },
+    {
+      name: 'second document too deep, first kept',
+      text: `a: 1\n---\nb:\n  c: ${'{x: '.repeat(600)}1${'}'.repeat(600)}\n`,
+      // b and c are two levels: the 511th `{` is the 513th level.
+      at: { line: 4, column: 6 + 4 * 510 },
+    },
+    {
+      name: 'stream parsed whole (carriage return) is too deep',
+      text: `a: 1\r\n---\nb: ${'['.repeat(1000)}${']'.repeat(1000)}\n`,
+      at: { line: 3, column: 4 + 511 },
+    },
+  ])('$name', ({ text, at }) => {
+    const got = parseManifests(text);
+    expect(got.problems).toHaveLength(1);
+    expect(got.problems[0]).toMatchObject({ ...at, message: 'nesting deeper than 512 levels' });
+    expect(got.documents.every((d) => d.line < at.line)).toBe(true);
+  });
+
+  it.each([
+    { name: 'flow 400 deep', text: `a: ${'['.repeat(400)}1${']'.repeat(400)}\n`, depth: 401 },
+    { name: 'block 400 deep', text: block(400), depth: 400 },
+  ])('under the limit parses: $name', ({ text, depth }) => {
+    const got = parseManifests(text);
+    expect(got.problems).toEqual([]);
+    let v: unknown = got.documents[0]?.value;
+    let n = 0;
+    while (v !== null && typeof v === 'object') {
+      v = Array.isArray(v) ? v[0] : Object.values(v)[0];
+      n++;
+    }
+    expect(n).toBe(depth);
   });
 });
 

@@ -2,11 +2,22 @@
  * The slow, complete path: documents the fast parser gives up on are parsed with the `yaml`
  * package's document model, which knows all of YAML 1.2 (anchors, tags, merge keys, multi-line
  * scalars) and produces exact errors. Its errors are rewritten into plain sentences with a line,
- * and alias expansion is capped so an alias bomb becomes a problem instead of exhausting memory.
+ * and alias expansion is capped so an alias bomb becomes a problem (at the alias that crossed
+ * the cap) instead of exhausting memory. Nesting is measured before composing (see nesting.ts):
+ * a too-deep document is its own problem, never mistaken for an alias bomb.
  */
-import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument } from 'yaml';
-import type { Document, Node as YamlNode, ParseOptions, DocumentOptions, SchemaOptions, Pair } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, visit } from 'yaml';
+import type {
+  Alias,
+  Document,
+  Node as YamlNode,
+  ParseOptions,
+  DocumentOptions,
+  SchemaOptions,
+  Pair,
+} from 'yaml';
 import type { LineIndex } from './line-index.js';
+import { findNestingOverflow, nestingMessage } from './nesting.js';
 import {
   findTemplateStart,
   hasMappingKeyFromTemplate,
@@ -154,7 +165,8 @@ function fromYamlDocument(
       const quoted = /^["']/.test(key) ? key : JSON.stringify(key);
       return problem(error.pos[0], key === '' ? 'duplicate key' : `duplicate key ${quoted}`);
     }
-    if (error.code === 'RESOURCE_EXHAUSTION') return problem(docStart, aliasBombMessage());
+    // The `yaml` package reports a stack overflow while composing as resource exhaustion.
+    if (error.code === 'RESOURCE_EXHAUSTION') return problem(error.pos[0], nestingMessage());
     return problem(error.pos[0], `invalid YAML: ${firstSentence(error.message)}`);
   }
   let value: unknown;
@@ -165,15 +177,45 @@ function fromYamlDocument(
       const unresolved = /^Unresolved alias.*: (.*)$/.exec(e.message);
       if (unresolved)
         return problem(docStart, `alias *${unresolved[1]} has no anchor &${unresolved[1]} before it`);
-      if (/resource exhaustion|alias/i.test(e.message)) return problem(docStart, aliasBombMessage());
+      if (/resource exhaustion|alias/i.test(e.message)) {
+        return problem(aliasBombOffset(doc) ?? docStart, aliasBombMessage());
+      }
     }
-    if (e instanceof RangeError) return problem(docStart, 'document nested too deeply');
+    if (e instanceof RangeError) return problem(docStart, nestingMessage());
     throw e;
   }
   if (template !== -1 && hasMappingKeyFromTemplate(value)) {
     return problem(template, TEMPLATE_MESSAGE, TEMPLATE_HINT);
   }
   return { ok: true, doc: new YamlDocument(index, value, doc, base, fallbackOffset, lines) };
+}
+
+/**
+ * Offset of the alias whose expansion crossed the cap: the conversion is run again with each
+ * alias node's `resolve` wrapped to note the innermost one that throws. Only run on the error
+ * path; undefined when the conversion does not fail again that way.
+ */
+function aliasBombOffset(doc: YamlDoc): number | undefined {
+  let culprit: Alias | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      const resolve = node.resolve.bind(node);
+      node.resolve = (...args: Parameters<Alias['resolve']>) => {
+        try {
+          return resolve(...args);
+        } catch (e) {
+          culprit ??= node;
+          throw e;
+        }
+      };
+    },
+  });
+  try {
+    doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch {
+    // Expected: the same failure, now with its alias noted.
+  }
+  return culprit === undefined ? undefined : startOf(culprit);
 }
 
 function aliasBombMessage(): string {
@@ -188,16 +230,17 @@ export function parseChunkWithYaml(
   index: number,
   lines: LineIndex,
 ): FallbackResult {
+  const deep = findNestingOverflow(text, start, end);
+  if (deep !== -1) {
+    return { ok: false, problem: { ...lines.at(deep), message: nestingMessage(), documentIndex: index } };
+  }
   const chunkText = text.slice(start, end);
   let doc: YamlDoc;
   try {
     doc = parseDocument(chunkText, OPTIONS);
   } catch (e) {
     if (e instanceof RangeError) {
-      return {
-        ok: false,
-        problem: { ...lines.at(start), message: 'document nested too deeply', documentIndex: index },
-      };
+      return { ok: false, problem: { ...lines.at(start), message: nestingMessage(), documentIndex: index } };
     }
     throw e;
   }
@@ -206,13 +249,17 @@ export function parseChunkWithYaml(
 
 /** Parse a whole stream with the `yaml` package (directives, stray carriage returns and the like). */
 export function parseStreamWithYaml(text: string, lines: LineIndex): FallbackResult[] {
+  // Stream-wide constructs (directives, stray carriage returns) keep the whole text together, so
+  // a too-deep document here is reported for the stream, where the limit is crossed.
+  const deep = findNestingOverflow(text);
+  if (deep !== -1) return [{ ok: false, problem: { ...lines.at(deep), message: nestingMessage() } }];
   let docs: YamlDoc[];
   try {
     const parsed = parseAllDocuments(text, OPTIONS);
     docs = Array.isArray(parsed) ? parsed : [];
   } catch (e) {
     if (e instanceof RangeError)
-      return [{ ok: false, problem: { line: 1, column: 1, message: 'document nested too deeply' } }];
+      return [{ ok: false, problem: { line: 1, column: 1, message: nestingMessage() } }];
     throw e;
   }
   return docs.map((doc, i) => {
