@@ -1,8 +1,10 @@
 /**
  * Webhook benchmark (issue 3, section 5): autocannon against `/validate` over HTTPS on loopback
  * with a realistic AdmissionReview (a Deployment's pod, 3 containers, managedFields), and
- * against a bare node:https server that reads the same body and answers a canned
- * AdmissionReview, in the same run. Prints requests/s, p50 and p99 for both at 10 and 50
+ * against bare node:https servers in the same run: "bare" reads the body and answers a canned
+ * AdmissionReview; "bare+parse" also parses it and echoes the uid (the least a correct webhook
+ * does). "podsec edge" is podsec's server with a handler that allows at once, which splits
+ * podsec's cost into the HTTP edge and the policy evaluation. Prints requests/s, p50 and p99 for both at 10 and 50
  * connections, and the ratios against the targets (>= 0.8x req/s; p99 <= 1.3x bare at 50
  * connections and <= 5 ms at 10).
  *
@@ -219,6 +221,21 @@ async function serve(): Promise<void> {
     health,
     logger: silentLogger(),
   });
+  // The same edge with a handler that allows at once: separates the HTTP/decode cost from the policy's.
+  const edge = await startWebhookServer({
+    port: 0,
+    host: '127.0.0.1',
+    tlsCertFile: certFile,
+    tlsKeyFile: keyFile,
+    handler: (request) =>
+      Promise.resolve({
+        response: { allowed: true },
+        metrics: { kind: request.kind.kind, namespace: request.namespace, decision: 'allow', violations: [] },
+      }),
+    metrics: new WebhookMetrics(),
+    health,
+    logger: silentLogger(),
+  });
 
   // The bare servers: "bare" reads the body and answers a canned AdmissionReview (no parsing);
   // "bare+parse" is the least a correct webhook does: JSON.parse the review and echo its uid.
@@ -255,7 +272,12 @@ async function serve(): Promise<void> {
   };
   const bare = bareServer(false);
   const bareParse = bareServer(true);
-  const ports = { webhook: webhook.port, bare: await listen(bare), bareParse: await listen(bareParse) };
+  const ports = {
+    webhook: webhook.port,
+    edge: edge.port,
+    bare: await listen(bare),
+    bareParse: await listen(bareParse),
+  };
   process.stdout.write(`${JSON.stringify(ports)}\n`);
   // Each line on stdin asks for the process's CPU time so far (user + system, microseconds).
   createInterface({ input: process.stdin }).on('line', () => {
@@ -263,7 +285,7 @@ async function serve(): Promise<void> {
     process.stdout.write(`${u.user + u.system}\n`);
   });
   process.stdin.on('end', () => {
-    void webhook.close().then(() => {
+    void Promise.all([webhook.close(), edge.close()]).then(() => {
       bare.close();
       bareParse.close();
       rmSync(dir, { recursive: true, force: true });
@@ -290,7 +312,7 @@ async function main(): Promise<void> {
     lines.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`server process exited (${code})`)));
   });
-  const ports = JSON.parse(first) as { webhook: number; bare: number; bareParse: number };
+  const ports = JSON.parse(first) as { webhook: number; edge: number; bare: number; bareParse: number };
 
   // Check that podsec really evaluates the review (and allows it) before measuring.
   const check = await fetchOnce(ports.webhook, body);
@@ -350,11 +372,18 @@ async function main(): Promise<void> {
     );
   };
   for (const connections of [10, 50]) {
-    for (const port of [ports.bare, ports.bareParse, ports.webhook]) await run(port, connections, 2); // warm-up
+    for (const port of [ports.bare, ports.bareParse, ports.edge, ports.webhook])
+      await run(port, connections, 2); // warm-up
     const b = await run(ports.bare, connections, duration);
     const bp = await run(ports.bareParse, connections, duration);
+    const e = await run(ports.edge, connections, duration);
     const w = await run(ports.webhook, connections, duration);
-    rows.push(fmt('bare', connections, b), fmt('bare+parse', connections, bp), fmt('podsec', connections, w));
+    rows.push(
+      fmt('bare', connections, b),
+      fmt('bare+parse', connections, bp),
+      fmt('podsec edge', connections, e),
+      fmt('podsec', connections, w),
+    );
     ratios.push(ratio(connections, w, b, 'bare'), ratio(connections, w, bp, 'bare+parse'));
   }
   process.stdout.write(`${rows.join('\n')}\n\n${ratios.join('\n')}\n`);
