@@ -41,8 +41,8 @@ import type { InitiativeName } from './params/index.js';
 import { evaluatePod, formatDenial, formatVersion, formatWarning, LATEST_MINOR } from './pss/index.js';
 import type { ActiveCheck, CheckFailure, Finding, Level, PolicyVersion } from './pss/index.js';
 import { activeChecks } from './config/active-checks.js';
-import { isEmptySelector, matchesSelector } from './config/label-selector.js';
-import type { LabelSelector } from './config/label-selector.js';
+import { isEmptySelector, matchesSelector } from '../lib/label-selector/index.js';
+import type { LabelSelector } from '../lib/label-selector/index.js';
 import { expiryInstant, parseVersionText } from './config/load.js';
 import type {
   Assignment,

@@ -13,7 +13,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILTIN_KINDS, objectKey, splitApiVersion } from '../../src/kube/cluster-source/kinds.js';
-import { parseLabelSelector } from '../../src/kube/cluster-source/label-selector.js';
+import { parseLabelSelector } from '../../src/lib/label-selector/index.js';
 import type { KubeObject } from '../../src/kube/types.js';
 
 export interface FakeKind {

@@ -31,7 +31,7 @@ import type { KubeObject } from '../types.js';
 import { AlreadyExistsError, ClusterError, ConflictError, NotFoundError } from './errors.js';
 import { SharedInformer } from './informer-cache.js';
 import { BUILTIN_KINDS, kindKey, refKey, refOf, splitApiVersion } from './kinds.js';
-import { parseLabelSelector, type LabelPredicate } from './label-selector.js';
+import { parseLabelSelector, type LabelPredicate } from '../../lib/label-selector/index.js';
 import type { ClusterSource, Informer, KindRef, ObjectRef, WriteOptions } from './types.js';
 
 export interface DirectoryProblem {

@@ -21,7 +21,7 @@ export { createDirectorySource, STATE_DIR } from './directory.js';
 export type { DirectoryProblem, DirectorySourceOptions } from './directory.js';
 export type { ApiServerSourceOptions } from './api-server.js';
 export { BUILTIN_KINDS, kindKey, refOf, type ResourceInfo } from './kinds.js';
-export { parseLabelSelector, type LabelPredicate } from './label-selector.js';
+export { parseLabelSelector, type LabelPredicate } from '../../lib/label-selector/index.js';
 
 /** The API server source, loaded on demand. */
 export async function createApiServerSource(options: ApiServerSourceOptions = {}): Promise<ClusterSource> {

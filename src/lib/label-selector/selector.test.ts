@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { labelKeyProblem, labelValueProblem, matchesSelector } from './label-selector.js';
-import type { LabelSelector } from './label-selector.js';
+import { labelKeyProblem, labelValueProblem, matchesSelector } from './selector.js';
+import type { LabelSelector } from './selector.js';
 
 const sel = (s: Partial<LabelSelector>): LabelSelector => ({ matchLabels: {}, matchExpressions: [], ...s });
 

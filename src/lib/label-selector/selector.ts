@@ -1,7 +1,9 @@
 /**
- * Kubernetes label selectors as assignments use them: matchLabels plus matchExpressions with
- * In / NotIn / Exists / DoesNotExist, with Kubernetes' own key and value syntax, so a selector
- * that the API server would reject is rejected here too instead of silently matching nothing.
+ * Kubernetes label selectors in their object form (matchLabels plus matchExpressions with
+ * In / NotIn / Exists / DoesNotExist) and the one matching core every selector runs, whether it
+ * came from podsec.yaml or from selector text (parse-text.ts). Keys and values follow
+ * Kubernetes' own syntax, so a selector the API server would reject is rejected here too
+ * instead of silently matching nothing.
  */
 
 export const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
@@ -51,28 +53,31 @@ export function isEmptySelector(selector: LabelSelector): boolean {
   return selector.matchExpressions.length === 0 && Object.keys(selector.matchLabels).length === 0;
 }
 
+/** One requirement, as the API server evaluates it (a missing key satisfies NotIn). */
+export function matchesRequirement(
+  req: LabelSelectorRequirement,
+  labels: Readonly<Record<string, string>>,
+): boolean {
+  const has = Object.hasOwn(labels, req.key);
+  switch (req.operator) {
+    case 'In':
+      return has && req.values.includes(labels[req.key]!);
+    case 'NotIn':
+      return !has || !req.values.includes(labels[req.key]!);
+    case 'Exists':
+      return has;
+    case 'DoesNotExist':
+      return !has;
+  }
+}
+
 /** Kubernetes semantics: every matchLabels pair and every expression must hold. */
 export function matchesSelector(selector: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
   for (const key in selector.matchLabels) {
     if (!Object.hasOwn(labels, key) || labels[key] !== selector.matchLabels[key]) return false;
   }
   for (const req of selector.matchExpressions) {
-    const has = Object.hasOwn(labels, req.key);
-    switch (req.operator) {
-      case 'In':
-        if (!has || !req.values.includes(labels[req.key]!)) return false;
-        break;
-      case 'NotIn':
-        // As Kubernetes: a missing key satisfies NotIn.
-        if (has && req.values.includes(labels[req.key]!)) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-    }
+    if (!matchesRequirement(req, labels)) return false;
   }
   return true;
 }

@@ -28,6 +28,10 @@ export {
   labelValueProblem,
   matchesSelector,
   SELECTOR_OPERATORS,
-} from './label-selector.js';
-export type { LabelSelector, LabelSelectorRequirement, SelectorOperator } from './label-selector.js';
+} from '../../lib/label-selector/index.js';
+export type {
+  LabelSelector,
+  LabelSelectorRequirement,
+  SelectorOperator,
+} from '../../lib/label-selector/index.js';
 export { activeChecks, knownCheckIds } from './active-checks.js';

@@ -16,8 +16,12 @@ import type { InitiativeName, ParameterIssue } from '../params/index.js';
 import { LATEST_MINOR, parseVersion } from '../pss/index.js';
 import type { PolicyVersion } from '../pss/index.js';
 import { knownCheckIds } from './active-checks.js';
-import { labelKeyProblem, labelValueProblem, SELECTOR_OPERATORS } from './label-selector.js';
-import type { LabelSelector, LabelSelectorRequirement, SelectorOperator } from './label-selector.js';
+import { labelKeyProblem, labelValueProblem, SELECTOR_OPERATORS } from '../../lib/label-selector/index.js';
+import type {
+  LabelSelector,
+  LabelSelectorRequirement,
+  SelectorOperator,
+} from '../../lib/label-selector/index.js';
 import { didYouMean } from './suggest.js';
 import {
   API_VERSION,

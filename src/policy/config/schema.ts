@@ -6,7 +6,7 @@
  */
 import { PARAMETERS } from '../params/index.js';
 import { allCheckDefinitions } from '../pss/index.js';
-import { SELECTOR_OPERATORS } from './label-selector.js';
+import { SELECTOR_OPERATORS } from '../../lib/label-selector/index.js';
 import {
   API_VERSION,
   DEFAULT_EXCLUDED_NAMESPACES,

@@ -4,7 +4,7 @@
  */
 import type { InitiativeName, parseParameters } from '../params/index.js';
 import type { PolicyVersion } from '../pss/types.js';
-import type { LabelSelector } from './label-selector.js';
+import type { LabelSelector } from '../../lib/label-selector/index.js';
 
 export const API_VERSION = 'podsec.io/v1alpha1';
 export const KIND = 'PodsecConfig';
