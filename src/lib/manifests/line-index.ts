@@ -37,4 +37,11 @@ export class LineIndex {
     }
     return { line: lo + 1, column: off - (starts[lo] ?? 0) + 1 };
   }
+
+  /** Offset of a 1-based line and column (the inverse of `at`), clamped to the text. */
+  offsetOf(pos: LineColumn): number {
+    const starts = this.starts ?? this.build();
+    const lineStart = starts[Math.max(0, Math.min(pos.line, starts.length) - 1)] ?? 0;
+    return Math.min(lineStart + pos.column - 1, this.text.length);
+  }
 }

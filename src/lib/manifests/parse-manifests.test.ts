@@ -194,7 +194,7 @@ const problemCases: ProblemCase[] = [
     documents: [],
   },
   {
-    name: 'quoted template text is just a string',
+    name: 'quoted non-Helm template text (Prometheus $labels) is just a string',
     text: 'annotations:\n  summary: "{{ $labels.instance }} is down"\n',
     problems: [],
     documents: [0],
@@ -260,6 +260,91 @@ describe('problems', () => {
       if (want.hint) expect(p?.hint).toMatch(want.hint);
       if (want.documentIndex !== undefined) expect(p?.documentIndex).toBe(want.documentIndex);
     });
+  });
+});
+
+describe('Helm syntax in values', () => {
+  const pod = (image: string): string =>
+    `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: ${image}\n`;
+  it.each([
+    {
+      name: 'double-quoted image (fast path)',
+      text: pod('"{{ .Values.image }}"'),
+      at: { line: 8, column: 13 },
+    },
+    { name: 'single-quoted include', text: pod(`'{{- include "img" . }}'`), at: { line: 8, column: 13 } },
+    {
+      name: 'plain scalar with the template inside',
+      text: pod('repo/app:{{ .Chart.AppVersion }}'),
+      at: { line: 8, column: 21 },
+    },
+    { name: 'root context $.', text: pod('"{{ $.Values.image }}"'), at: { line: 8, column: 13 } },
+    { name: 'tpl call', text: pod('"{{tpl .Values.image .}}"'), at: { line: 8, column: 13 } },
+    {
+      name: 'document the fast path gives up on (anchor)',
+      text: 'kind: Pod\nmetadata: &m\n  name: "{{ .Release.Name }}"\nspec: {}\n',
+      at: { line: 3, column: 10 },
+    },
+    {
+      name: 'multi-line double-quoted scalar (yaml fallback)',
+      text: 'kind: Pod\nmetadata:\n  name: "a\n    {{ .Release.Name }}"\n',
+      at: { line: 4, column: 5 },
+    },
+    {
+      name: 'stream parsed whole (carriage return), second document',
+      text: 'a: 1\r\n---\nkind: Pod\nspec:\n  image: "{{ .Values.i }}"\n',
+      at: { line: 5, column: 11 },
+      documentIndex: 1,
+    },
+    {
+      name: 'JSON document',
+      text: '{\n  "kind": "Pod",\n  "spec": {"image": "{{ .Values.image }}"}\n}\n',
+      at: { line: 3, column: 22 },
+    },
+    {
+      name: 'ConfigMap metadata is not exempt',
+      text: 'kind: ConfigMap\nmetadata:\n  name: "{{ .Release.Name }}-cfg"\ndata:\n  a: b\n',
+      at: { line: 3, column: 10 },
+    },
+    {
+      name: 'first of several in document order',
+      text: 'kind: Pod\nmetadata:\n  labels:\n    a: "{{ .Values.a }}"\nspec:\n  x: "{{ .Values.x }}"\n',
+      at: { line: 4, column: 9 },
+    },
+  ])('reported: $name', ({ text, at, documentIndex }) => {
+    const got = parseManifests(text);
+    const index = documentIndex ?? 0;
+    expect(got.problems).toEqual([
+      {
+        ...at,
+        message: 'Go template syntax ({{ ... }}): this is a chart template, not a rendered manifest',
+        hint: 'render it first: helm template <chart> | podsec scan -',
+        documentIndex: index,
+      },
+    ]);
+    expect(got.documents.map((d) => d.index)).not.toContain(index);
+  });
+
+  it.each([
+    {
+      name: 'ConfigMap data carrying Helm-like templates',
+      text: 'kind: ConfigMap\ndata:\n  t.tmpl: "{{ .Values.x }}"\n  b: |\n    {{- include "y" . }}\n',
+    },
+    { name: 'Secret stringData', text: 'kind: Secret\nstringData:\n  t: \'{{ template "x" . }}\'\n' },
+    {
+      name: 'ConfigMap inside a List',
+      text: 'kind: List\nitems:\n- kind: ConfigMap\n  data:\n    a: "{{ .Alerts }}"\n',
+    },
+    {
+      name: 'Prometheus alert annotation',
+      text: 'kind: PrometheusRule\nspec:\n  groups:\n  - rules:\n    - annotations:\n        summary: "{{ $labels.instance }} down, {{ $value }}"\n',
+    },
+    { name: 'Argo parameter', text: 'kind: Workflow\nspec:\n  args: ["{{inputs.parameters.message}}"]\n' },
+    { name: 'braces in text', text: 'kind: Pod\nmetadata:\n  annotations:\n    a: "{{ x }} and {{y}}"\n' },
+  ])('not reported: $name', ({ text }) => {
+    const got = parseManifests(text);
+    expect(got.problems).toEqual([]);
+    expect(got.documents).toHaveLength(1);
   });
 });
 

@@ -9,7 +9,7 @@ import { parseFast } from './fast-yaml.js';
 import type { PosTree } from './fast-yaml.js';
 import { LineIndex } from './line-index.js';
 import { splitDocuments } from './split-documents.js';
-import { TEMPLATE_HINT, TEMPLATE_MESSAGE } from './template-syntax.js';
+import { TEMPLATE_HINT, TEMPLATE_MESSAGE, templateValueProblem } from './template-syntax.js';
 import type {
   ManifestDocument,
   ManifestPath,
@@ -123,7 +123,9 @@ export function parseManifests(input: string): ParsedManifests {
 
   const json = tryJson(text, lines);
   if (json) {
-    out.documents.push(json);
+    const template = templateValueProblem(json, text, 0, text.length, lines);
+    if (template) out.problems.push(template);
+    else out.documents.push(json);
     return out;
   }
   const { chunks, badEndMarker } = splitDocuments(text);
@@ -135,19 +137,20 @@ export function parseManifests(input: string): ParsedManifests {
     if (!chunk.inlineHeader) {
       const r = parseFast(text, chunk.bodyStart, chunk.end);
       if (r.ok) {
-        out.documents.push(
-          new FastDocument(
-            index,
-            r.value,
-            text,
-            chunk.bodyStart,
-            chunk.end,
-            r.empty ? chunk.start : r.contentOffset,
-            lines,
-            false,
-            slot,
-          ),
+        const doc = new FastDocument(
+          index,
+          r.value,
+          text,
+          chunk.bodyStart,
+          chunk.end,
+          r.empty ? chunk.start : r.contentOffset,
+          lines,
+          false,
+          slot,
         );
+        const template = templateValueProblem(doc, text, chunk.bodyStart, chunk.end, lines);
+        if (template) out.problems.push(template);
+        else out.documents.push(doc);
         return;
       }
       if (r.template) {

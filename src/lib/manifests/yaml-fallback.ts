@@ -23,6 +23,7 @@ import {
   hasMappingKeyFromTemplate,
   TEMPLATE_HINT,
   TEMPLATE_MESSAGE,
+  templateValueProblem,
 } from './template-syntax.js';
 import type { ManifestDocument, ManifestPath, ManifestProblem, SourcePosition } from './types.js';
 
@@ -187,7 +188,15 @@ function fromYamlDocument(
   if (template !== -1 && hasMappingKeyFromTemplate(value)) {
     return problem(template, TEMPLATE_MESSAGE, TEMPLATE_HINT);
   }
-  return { ok: true, doc: new YamlDocument(index, value, doc, base, fallbackOffset, lines) };
+  const parsed = new YamlDocument(index, value, doc, base, fallbackOffset, lines);
+  const templated = templateValueProblem(
+    parsed,
+    text,
+    fallbackOffset,
+    fallbackOffset + chunkText.length,
+    lines,
+  );
+  return templated ? { ok: false, problem: templated } : { ok: true, doc: parsed };
 }
 
 /**
