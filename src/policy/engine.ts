@@ -43,7 +43,7 @@ import type { ActiveCheck, CheckFailure, Finding, Level, PolicyVersion } from '.
 import { activeChecks } from './config/active-checks.js';
 import { isEmptySelector, matchesSelector } from '../lib/label-selector/index.js';
 import type { LabelSelector } from '../lib/label-selector/index.js';
-import { expiryInstant, parseVersionText } from './config/load.js';
+import { expiryInstant, parseVersionText } from './config/field-values.js';
 import type {
   Assignment,
   AssignmentExemption,

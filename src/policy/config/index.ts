@@ -19,7 +19,8 @@ export {
   KIND,
   WORKLOAD_EFFECTS,
 } from './types.js';
-export { expiryInstant, loadConfigText, parseVersionText } from './load.js';
+export { loadConfigText } from './load.js';
+export { expiryInstant, isCalendarDate, parseVersionText } from './field-values.js';
 export type { LoadOptions, LoadResult } from './load.js';
 export { loadConfigFile } from './load-file.js';
 export {

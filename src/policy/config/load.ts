@@ -13,7 +13,7 @@ import { formatPath } from '../../lib/path.js';
 import type { FieldPath, PathSegment } from '../../lib/path.js';
 import { parseParameters } from '../params/index.js';
 import type { InitiativeName, ParameterIssue } from '../params/index.js';
-import { LATEST_MINOR, parseVersion } from '../pss/index.js';
+import { LATEST_MINOR } from '../pss/index.js';
 import type { PolicyVersion } from '../pss/index.js';
 import { knownCheckIds } from './active-checks.js';
 import { labelKeyProblem, labelValueProblem, SELECTOR_OPERATORS } from '../../lib/label-selector/index.js';
@@ -22,6 +22,7 @@ import type {
   LabelSelectorRequirement,
   SelectorOperator,
 } from '../../lib/label-selector/index.js';
+import { expiryInstant, isCalendarDate, parseVersionText } from './field-values.js';
 import { didYouMean } from './suggest.js';
 import {
   API_VERSION,
@@ -72,24 +73,11 @@ const SELECTOR_KEYS = ['matchLabels', 'matchExpressions'] as const;
 const EXPRESSION_KEYS = ['key', 'operator', 'values'] as const;
 const EXEMPTION_KEYS = ['checks', 'images', 'containers', 'reason', 'expires'] as const;
 
-const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const ASSIGNMENT_NAME_RE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const TEMPLATE_PATH_RE = /^\.?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const API_VERSION_RE = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?([a-z0-9]+|\*)$/;
 const KIND_RE = /^[A-Za-z][A-Za-z0-9]*$/;
-const DAY_MS = 86_400_000;
-
-/** Parses `latest` / `v1.N` exactly as PSA does (no leading zeros, nothing else). */
-export function parseVersionText(text: string): PolicyVersion | null {
-  const parsed = parseVersion(text);
-  return parsed.ok ? parsed.value : null;
-}
-
-/** The instant an exemption stops applying: the end of its `expires` day, UTC. */
-export function expiryInstant(expires: string): number {
-  return Date.parse(`${expires}T00:00:00Z`) + DAY_MS;
-}
 
 /** Validates and normalises podsec.yaml text. Never throws for bad input. */
 export function loadConfigText(text: string, file: string | null, options: LoadOptions = {}): LoadResult {
@@ -895,14 +883,6 @@ function templatePathProblem(key: (typeof TEMPLATE_PATH_KEYS)[number], s: string
     case 'path':
       return TEMPLATE_PATH_RE.test(s) ? null : `"${s}" must be a dotted field path such as spec.template`;
   }
-}
-
-function isCalendarDate(s: string): boolean {
-  const m = DATE_RE.exec(s);
-  if (m === null) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
 }
 
 /** Accepts a params issue path as segments or as text (`a.b[0]`, `.a`, `parameters.a`). */
