@@ -21,7 +21,12 @@ import {
 import { Health } from '../observability/health.js';
 import { silentLogger } from '../observability/logger.js';
 import { WebhookMetrics } from '../observability/metrics.js';
-import { startWebhookServer, type AdmissionHandlerFn, type WebhookServer } from './server.js';
+import {
+  JsonDepthScanner,
+  startWebhookServer,
+  type AdmissionHandlerFn,
+  type WebhookServer,
+} from './server.js';
 import type { AdmissionDecision } from './types.js';
 
 /** Denies pods with a privileged container; throws for the namespace "boom". */
@@ -82,6 +87,70 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   certs?.remove();
+});
+
+/** The obvious byte-by-byte nesting check, as the oracle for the scanner's string skipping. */
+function maxNesting(bytes: Buffer): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  let escaped = false;
+  for (const c of bytes) {
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === 0x5c) escaped = true;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return deepest;
+}
+
+describe('JsonDepthScanner', () => {
+  const scanIn = (bytes: Buffer, cuts: number[], max: number): boolean => {
+    const s = new JsonDepthScanner(max);
+    let at = 0;
+    for (const cut of [...cuts.map((c) => c % (bytes.length + 1))]
+      .sort((a, b) => a - b)
+      .concat(bytes.length)) {
+      if (!s.scan(bytes.subarray(at, cut))) return false;
+      at = cut;
+    }
+    return true;
+  };
+
+  it.each([
+    { name: 'flat object', text: '{"a":1}', max: 1, ok: true },
+    { name: 'one too deep', text: '{"a":[1]}', max: 1, ok: false },
+    { name: 'brackets in a string', text: '{"a":"[[[[{{{{"}', max: 1, ok: true },
+    { name: 'escaped quote keeps the string open', text: '{"a":"\\"[[["}', max: 1, ok: true },
+    { name: 'escaped backslash closes it', text: '{"a":"\\\\","b":[[1]]}', max: 2, ok: false },
+    { name: 'utf-8 inside strings', text: '{"é":"😀[","b":[]}', max: 2, ok: true },
+  ])('$name', ({ text, max, ok }) => {
+    const bytes = Buffer.from(text);
+    expect(maxNesting(bytes) <= max).toBe(ok);
+    for (let cut = 0; cut <= bytes.length; cut++) expect(scanIn(bytes, [cut], max), `cut at ${cut}`).toBe(ok);
+  });
+
+  it('agrees with the byte-by-byte oracle on any text cut into any chunks', () => {
+    const text = fc.oneof(
+      fc.jsonValue({ maxDepth: 8 }).map((v) => JSON.stringify(v)),
+      fc.string({ unit: fc.constantFrom('[', ']', '{', '}', '"', '\\', 'a', ':', ',', 'é'), maxLength: 80 }),
+    );
+    fc.assert(
+      fc.property(
+        text,
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.integer({ min: 0, max: 8 }),
+        (t, cuts, max) => {
+          const bytes = Buffer.from(t);
+          expect(scanIn(bytes, cuts, max)).toBe(maxNesting(bytes) <= max);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
 });
 
 describe('readiness', () => {

@@ -96,53 +96,72 @@ function errorBody(status: number, message: string): string {
 
 /**
  * Tracks JSON nesting over a byte stream without parsing it, so a body like `[[[[...` is
- * refused before JSON.parse (whose recursion it could exhaust) ever sees it. Brackets inside
- * strings do not count.
+ * refused before JSON.parse (and the recursive code after it) ever sees it. Brackets inside
+ * strings do not count. Strings, most of a Kubernetes object's bytes, are skipped with
+ * Buffer#indexOf (native memchr) instead of byte by byte: this runs on every admission request.
+ * 0x22 (") and 0x5c (\\) never occur inside multi-byte UTF-8 sequences, so bytes suffice.
  */
-class DepthScanner {
+export class JsonDepthScanner {
   private depth = 0;
   private inString = false;
+  /** Inside a string, the previous chunk ended with an odd run of backslashes. */
   private escaped = false;
   constructor(private readonly max: number) {}
 
-  /** False once the nesting exceeds the limit. */
+  /** Feeds the next chunk; false once the nesting exceeds the limit. */
   scan(chunk: Buffer): boolean {
-    let { depth, inString, escaped } = this;
+    const n = chunk.length;
+    if (n === 0) return true;
+    let i = 0;
+    if (this.inString) {
+      i = this.skipString(chunk, 0);
+      if (i < 0) return true;
+    }
+    let depth = this.depth;
     const max = this.max;
-    for (let i = 0; i < chunk.length; i++) {
-      // Most bytes are none of the six that matter: one table load and a branch.
-      const t = BYTE_CLASS[chunk[i]!]!;
-      if (t === 0) {
-        escaped = false;
+    while (i < n) {
+      const c = chunk[i]!;
+      if (c === 0x22) {
+        this.depth = depth;
+        i = this.skipString(chunk, i + 1);
+        if (i < 0) return true;
         continue;
       }
-      if (inString) {
-        if (escaped) escaped = false;
-        else if (t === BACKSLASH) escaped = true;
-        else if (t === QUOTE) inString = false;
-      } else if (t === QUOTE) inString = true;
-      else if (t === OPEN) {
+      if (c === 0x7b || c === 0x5b) {
         if (++depth > max) return false;
-      } else if (t === CLOSE) depth--;
+      } else if (c === 0x7d || c === 0x5d) depth--;
+      i++;
     }
     this.depth = depth;
-    this.inString = inString;
-    this.escaped = escaped;
     return true;
   }
-}
 
-const OPEN = 1;
-const CLOSE = 2;
-const QUOTE = 3;
-const BACKSLASH = 4;
-const BYTE_CLASS = new Uint8Array(256);
-BYTE_CLASS[0x7b] = OPEN; // {
-BYTE_CLASS[0x5b] = OPEN; // [
-BYTE_CLASS[0x7d] = CLOSE; // }
-BYTE_CLASS[0x5d] = CLOSE; // ]
-BYTE_CLASS[0x22] = QUOTE; // "
-BYTE_CLASS[0x5c] = BACKSLASH; // \
+  /** From inside a string at `from`: the index after its closing quote, or -1 when the chunk ends first. */
+  private skipString(chunk: Buffer, from: number): number {
+    let j = from;
+    if (this.escaped) {
+      this.escaped = false;
+      j++; // the first byte of this chunk is the escaped character
+    }
+    for (;;) {
+      const q = j >= chunk.length ? -1 : chunk.indexOf(0x22, j);
+      if (q === -1) {
+        let run = 0;
+        for (let k = chunk.length - 1; k >= j && chunk[k] === 0x5c; k--) run++;
+        this.inString = true;
+        this.escaped = run % 2 === 1;
+        return -1;
+      }
+      let run = 0;
+      for (let k = q - 1; k >= j && chunk[k] === 0x5c; k--) run++;
+      if (run % 2 === 0) {
+        this.inString = false;
+        return q + 1;
+      }
+      j = q + 1; // an escaped quote
+    }
+  }
+}
 
 type BodyResult = { ok: true; body: Buffer } | { ok: false; status: 400 | 408 | 413; message: string };
 
@@ -156,7 +175,7 @@ function readBody(
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
-    const depth = new DepthScanner(maxDepth);
+    const depth = new JsonDepthScanner(maxDepth);
     const finish = (r: BodyResult): void => {
       if (settled) return;
       settled = true;
