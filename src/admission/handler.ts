@@ -19,6 +19,7 @@
  * The hot path (a passing pod) allocates little: shared frozen responses, the engine's label
  * cache, and message building only when something failed.
  */
+import { isRecord } from '../lib/is-record.js';
 import { extractPod } from '../kube/workloads.js';
 import type { KubeObject, ObjectMeta, PodSpec } from '../kube/types.js';
 import {
@@ -93,10 +94,6 @@ const EXEMPT_RESPONSES: Readonly<Record<'namespace' | 'user' | 'runtimeClass', A
   user: Object.freeze({ allowed: true, auditAnnotations: Object.freeze({ exempt: 'user' }) }),
   runtimeClass: Object.freeze({ allowed: true, auditAnnotations: Object.freeze({ exempt: 'runtimeClass' }) }),
 };
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function decision(
   request: AdmissionRequest,

@@ -6,6 +6,7 @@
  * bounded like PSA's (3,000 pods, 1 s), checks one pod per controller first so a big Deployment
  * cannot hide the others, and groups pods by identical reasons.
  */
+import { isRecord } from '../lib/is-record.js';
 import type { KubeObject, ObjectMeta, PodSpec } from '../kube/types.js';
 import {
   checksFor,
@@ -38,10 +39,6 @@ export interface NamespacePolicy {
 }
 
 const LATEST: PolicyVersion = Object.freeze({ latest: true as const });
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Only string values count as labels; anything else in the map is ignored. */
 export function labelsOf(obj: unknown): Record<string, string> {

@@ -15,6 +15,7 @@
  *   and requires a valid qualified name, so a key must be a bare name (no `/`, at most 63
  *   characters, alphanumeric at both ends; `-`, `_`, `.` inside). Invalid keys are dropped.
  */
+import { isRecord } from '../lib/is-record.js';
 import type { KubeObject } from '../kube/types.js';
 import { ADMISSION_API_VERSION, ADMISSION_REVIEW_KIND, OPERATIONS } from './types.js';
 import type {
@@ -36,10 +37,6 @@ export const WARNINGS_TOTAL_LIMIT = 4096;
 export const WARNING_ITEM_LIMIT = 256;
 /** A qualified name's name part (what follows the webhook-name prefix). */
 export const AUDIT_KEY_MAX_LENGTH = 63;
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function bad(message: string): DecodeResult {
   return { ok: false, status: 400, message };

@@ -3,6 +3,7 @@
  * workload record with its verdict. The object itself is dropped by the caller right after, so
  * memory holds records, never full objects (managedFields and status are most of a pod's bytes).
  */
+import { isRecord } from '../lib/is-record.js';
 import { extractPod, isKubernetesObject } from '../kube/workloads.js';
 import type { KubeObject } from '../kube/types.js';
 import { evaluateObject, type Policy } from '../policy/index.js';
@@ -17,10 +18,6 @@ export type Ingested =
   /** A kind the audit has no use for: counted, never an error (CONTRACTS.md section 2). */
   | { readonly type: 'ignored'; readonly kind: string }
   | { readonly type: 'invalid'; readonly message: string };
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function stringMap(v: unknown): Record<string, string> {
   const out: Record<string, string> = {};

@@ -4,6 +4,7 @@
  * it. So the scanner reports such values as input errors (with their path) instead of guessing.
  * Only security-relevant fields are checked: this is not a full OpenAPI validation.
  */
+import { isRecord } from '../lib/is-record.js';
 import type { FieldPath, PathSegment } from '../lib/path.js';
 import { CONTAINER_FIELDS } from './types.js';
 
@@ -40,7 +41,7 @@ function isKind(v: unknown, kind: Kind): boolean {
     case 'string':
       return typeof v === 'string';
     case 'object':
-      return typeof v === 'object' && v !== null && !Array.isArray(v);
+      return isRecord(v);
     case 'array':
       return Array.isArray(v);
   }

@@ -5,6 +5,7 @@
  * Kinds we do not know are "not applicable", never failures; other CRDs (Argo Rollouts and the
  * like) are reached through configured template paths.
  */
+import { isRecord } from '../lib/is-record.js';
 import type { KubeObject, ObjectMeta, PodSpec } from './types.js';
 
 /** A configured template location, e.g. `{apiVersion: 'argoproj.io/*', kind: 'Rollout', path: 'spec.template'}`. */
@@ -63,10 +64,6 @@ const BUILT_IN: ReadonlyMap<string, BuiltIn> = new Map<string, BuiltIn>([
     },
   ],
 ]);
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** True for an object with string `apiVersion` and `kind`. */
 export function isKubernetesObject(v: unknown): v is KubeObject {

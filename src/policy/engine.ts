@@ -31,6 +31,7 @@
  *   "kube-system" is excluded by restricted-apps, azure-baseline-audit`. It is not
  *   `notApplicable`, which means the kind has no pod template.
  */
+import { isRecord } from '../lib/is-record.js';
 import { extractPod } from '../kube/workloads.js';
 import type { TemplatePath } from '../kube/workloads.js';
 import type { ObjectMeta, PodSpec } from '../kube/types.js';
@@ -384,10 +385,6 @@ function labelAssignments(
 }
 
 // ---- evaluation -------------------------------------------------------------------------
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function stringLabels(meta: ObjectMeta): Readonly<Record<string, string>> {
   return isRecord(meta.labels) ? meta.labels : {};

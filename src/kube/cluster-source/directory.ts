@@ -21,6 +21,7 @@
  * Informers re-read on change: fs.watch where the platform offers recursive watching, plus
  * polling as the fallback, and emit the difference from the cache.
  */
+import { isRecord } from '../../lib/is-record.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -61,10 +62,6 @@ interface View {
 
 function errorCode(e: unknown): string | undefined {
   return e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function sortedKeys(a: string, b: string): number {

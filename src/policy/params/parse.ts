@@ -3,6 +3,7 @@
  * as aliases. Configuration errors are expected input, so every problem comes back as an issue
  * with its path (all of them, never just the first) and nothing throws.
  */
+import { isRecord } from '../../lib/is-record.js';
 import { initiativeDefaults, PARAMETERS } from './parameters.js';
 import { seccompProfileProblem } from './profile-checks.js';
 import { GROUP_RULES, ID_FIELDS, PROC_MOUNT_TYPES, USER_RULES } from './types.js';
@@ -85,10 +86,6 @@ const ALL_NAMES: readonly string[] = [
   ...PORT_ALIASES,
   ...ID_FIELDS,
 ];
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function describe(v: unknown): string {
   if (v === null || v === undefined) return 'null';

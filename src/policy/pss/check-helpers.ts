@@ -4,6 +4,7 @@
  * failing check walks the pod again with `containerRefs` to build upstream's message and findings.
  * Manifests are untrusted, so every accessor checks shapes instead of trusting the loose types.
  */
+import { isRecord } from '../../lib/is-record.js';
 import type { Container, ContainerField, PodSpec, SecurityContext } from '../../kube/types.js';
 import type { FieldPath } from '../../lib/path.js';
 import type { CheckResult, Finding } from './types.js';
@@ -16,9 +17,8 @@ export const VISIT_ORDER = ['initContainers', 'containers', 'ephemeralContainers
 
 const NO_ITEMS: readonly unknown[] = Object.freeze([]);
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+/** Re-exported so the checks keep importing every helper from one place. */
+export { isRecord };
 
 /** The list when it is one, else an empty shared list. */
 export function listOf(value: unknown): readonly unknown[] {
