@@ -11,6 +11,7 @@
  * The servers run in a child process so the load generator does not share their event loop.
  *   npm run bench:webhook            (10 s per measurement)
  *   npx tsx bench/webhook.ts --duration 5
+ *   npm run build && npx tsx bench/webhook.ts --dist   (podsec as built, the production code)
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -20,13 +21,34 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createAdmissionHandler } from '../src/admission/handler.js';
-import { startWebhookServer } from '../src/admission/server.js';
-import { generateCertificates } from '../src/lib/tls/index.js';
-import { Health } from '../src/observability/health.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { WebhookMetrics } from '../src/observability/metrics.js';
-import { compilePolicy, loadConfigText } from '../src/policy/index.js';
+import type * as handlerModule from '../src/admission/handler.js';
+import type * as serverModule from '../src/admission/server.js';
+import type * as tlsModule from '../src/lib/tls/index.js';
+import type * as obsModule from '../src/observability/index.js';
+import type * as policyModule from '../src/policy/index.js';
+
+type HandlerModule = typeof handlerModule;
+type ServerModule = typeof serverModule;
+type TlsModule = typeof tlsModule;
+type ObsModule = typeof obsModule;
+type PolicyModule = typeof policyModule;
+
+/**
+ * podsec's modules, from src/ (through tsx) or, with --dist, from the tsc build as production
+ * runs them (tsx wraps every closure in a naming helper, which costs on a per-request path).
+ */
+async function podsecModules(
+  fromDist: boolean,
+): Promise<HandlerModule & ServerModule & TlsModule & ObsModule & PolicyModule> {
+  const base = fromDist ? '../dist/' : '../src/';
+  return {
+    ...((await import(`${base}admission/handler.js`)) as HandlerModule),
+    ...((await import(`${base}admission/server.js`)) as ServerModule),
+    ...((await import(`${base}lib/tls/index.js`)) as TlsModule),
+    ...((await import(`${base}observability/index.js`)) as ObsModule),
+    ...((await import(`${base}policy/index.js`)) as PolicyModule),
+  };
+}
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -185,7 +207,17 @@ assignments:
 `;
 
 /** Child mode: both servers, ports on stdout, until stdin closes. */
-async function serve(): Promise<void> {
+async function serve(fromDist: boolean): Promise<void> {
+  const {
+    createAdmissionHandler,
+    startWebhookServer,
+    generateCertificates,
+    Health,
+    silentLogger,
+    WebhookMetrics,
+    compilePolicy,
+    loadConfigText,
+  } = await podsecModules(fromDist);
   const dir = mkdtempSync(join(tmpdir(), 'podsec-bench-'));
   const certs = await generateCertificates({
     service: 'podsec-webhook',
@@ -296,7 +328,8 @@ async function serve(): Promise<void> {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  if (args.includes('--serve')) return serve();
+  const fromDist = args.includes('--dist');
+  if (args.includes('--serve')) return serve(fromDist);
   const durationArg = args.indexOf('--duration');
   const duration = durationArg === -1 ? 10 : Number(args[durationArg + 1]);
 
@@ -304,9 +337,13 @@ async function main(): Promise<void> {
   const autocannon = require('autocannon') as Autocannon;
   const body = JSON.stringify(review());
 
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), '--serve', ...(fromDist ? ['--dist'] : [])],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const lines = createInterface({ input: child.stdout });
   const first = await new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);
@@ -345,7 +382,7 @@ async function main(): Promise<void> {
 
   process.stdout.write(
     `AdmissionReview: ${body.length} bytes (Pod, 3 containers, managedFields); ${duration} s per measurement; ` +
-      `servers in one child process, autocannon in this one (2 cores)\n\n`,
+      `servers in one child process (podsec from ${fromDist ? 'dist/' : 'src/ through tsx'}), autocannon in this one (2 cores)\n\n`,
   );
   const rows: string[] = [];
   rows.push('server        conns    req/s   p50 ms   p99 ms  mean ms  server CPU us/req   non-2xx/errors');
