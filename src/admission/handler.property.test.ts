@@ -269,7 +269,8 @@ async function checkOne(value: unknown): Promise<void> {
 
 describe('admission core properties', () => {
   it('well-formed random reviews always get a well-formed answer', async () => {
-    await fc.assert(fc.asyncProperty(arbRequest, checkOne), { numRuns: 400 });
+    // A fixed seed: the coverage assertion below must not depend on luck (the other properties stay random).
+    await fc.assert(fc.asyncProperty(arbRequest, checkOne), { numRuns: 400, seed: 20261122 });
     // The generator reaches every kind of answer, so the property is not vacuous.
     expect([...seen].sort()).toEqual(['allow', 'audit', 'deny', 'error', 'exempt', 'skip', 'warn']);
   });

@@ -110,11 +110,15 @@ describe.runIf(kubectlSuiteRuns('deploy self-scan'))('podsec scans its own manif
       const report = await scanWithConfig(renderedFile('deploy/node-agents'), selfConfig);
       expect(report.errors).toEqual([]);
       const r = workloads(report).find((x) => x.name === agent.name);
-      expect(r?.status).toBe('allowed');
+      // podsec-node's own PSA labels warn and audit at restricted (the namespace manifest is in the
+      // scanned input), so the result is `warned`; what matters is that nothing denies it: every
+      // deny of podsec-self.yaml is exempted, and only the label assignments still count.
       expect(r?.allowed).toBe(true);
+      expect(r?.status).toBe('warned');
       expect(r?.violations.map((v) => v.check).sort()).toEqual([...agent.checks]);
       for (const v of r?.violations ?? []) {
-        expect(v.exemptedBy?.reason.length ?? 0).toBeGreaterThan(20);
+        expect(v.effects.map((e) => e.effect)).not.toContain('deny');
+        expect(v.effects.every((e) => e.assignment.startsWith('pod-security.kubernetes.io/'))).toBe(true);
       }
     },
   );
