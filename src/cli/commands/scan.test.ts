@@ -133,6 +133,15 @@ describe('podsec scan', () => {
       effects: [{ assignment: 'restricted:latest', effect: 'deny' }],
     });
     expect(v!.hint.length).toBeGreaterThan(10);
+    expect(v!.reason).toBe('privileged');
+    // What kubectl would show, in Pod Security Admission's exact words.
+    expect(r!.messages).toEqual([
+      {
+        assignment: 'restricted:latest',
+        effect: 'deny',
+        text: 'violates PodSecurity "restricted:latest": privileged (container "bad" must not set securityContext.privileged=true)',
+      },
+    ]);
     expect(resultSchemaValidator()(report)).toBe(true);
   });
 

@@ -273,10 +273,12 @@ function scanObject(
     status: evaluation.status,
     policy: evaluation.policy,
     ...(evaluation.reason === undefined ? {} : { reason: evaluation.reason }),
+    ...(evaluation.messages.length === 0 ? {} : { messages: evaluation.messages.map((m) => ({ ...m })) }),
     violations: evaluation.violations.map((v) => {
       const pos = doc.locate([...prefix, ...v.path]);
       return {
         check: v.check,
+        reason: v.reason,
         message: v.message,
         container: v.container,
         path: formatPath(v.path),

@@ -7,6 +7,8 @@ import type { Effect, ResultStatus } from '../../policy/engine.js';
 
 export interface ViolationJson {
   check: string;
+  /** The check's forbidden reason as Pod Security Admission words it (`host namespaces`). */
+  reason?: string;
   message: string;
   container: string | null;
   path: string;
@@ -29,6 +31,8 @@ export interface ResultJson {
   status: ResultStatus;
   policy: { level: string; version: string };
   reason?: string;
+  /** Per assignment with counted violations: the text Pod Security Admission would show (`violates PodSecurity ...`). */
+  messages?: { assignment: string; effect: Effect; text: string }[];
   violations: ViolationJson[];
 }
 

@@ -82,6 +82,7 @@ function renderResult(r: ResultJson, p: Palette): string {
     `${statusText(r, p)}  ${p.bold(resourceName(r))}  ${p.dim(where)}  ${p.dim(policy)}${countText}`,
   );
   if (r.reason !== undefined) lines.push(`    ${p.dim(r.reason)}`);
+  for (const m of r.messages ?? []) lines.push(`    ${p.dim(`${m.assignment} (${m.effect}):`)} ${m.text}`);
   for (const v of r.violations) {
     const pos = v.line === null ? '' : `${v.line}:${v.column ?? 1}`;
     const container = v.container === null ? '' : ` [${v.container}]`;
