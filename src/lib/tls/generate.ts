@@ -6,7 +6,8 @@
  * leaked directory to one serving pair.
  */
 import { webcrypto } from 'node:crypto';
-import './reflect-shim.js';
+// @peculiar/x509 resolves its providers through tsyringe, which needs the Reflect metadata polyfill first.
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 
 export const KEY_ALGORITHMS = ['ecdsa-p256', 'rsa-2048'] as const;
