@@ -347,6 +347,21 @@ describe('pods: podsec.yaml assignments', () => {
       decision: 'deny',
     },
     {
+      name: 'an assignment and a label at the same level and version are not repeated',
+      cfg: config(RESTRICTED_DENY),
+      labels: { [ENFORCE]: 'restricted' },
+      pod: pod(privileged),
+      expected: {
+        allowed: false,
+        status: {
+          code: 403,
+          reason: 'Forbidden',
+          message: `pods "web" is forbidden: violates PodSecurity "restricted:latest" (assignment "restricted-apps"): ${PRIVILEGED_DETAIL}`,
+        },
+      },
+      decision: 'deny',
+    },
+    {
       name: 'an assignment scoped to another namespace does not apply',
       cfg: config(`  - {name: other, initiative: restricted, effect: deny, namespaces: [other]}
 `),

@@ -345,6 +345,29 @@ function describeFailures(failures: readonly CheckFailure[], counted: Map<string
   return parts.join(', ');
 }
 
+/**
+ * A podsec.yaml assignment and a namespace label at the same level and version find the same
+ * violations: say it once. Texts differ only in the ` (assignment "name")` after the policy, so
+ * the texts are compared without it, and the first (the assignment's, which names more) is kept.
+ */
+function withoutRepeats(texts: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  const sorted = [...texts].sort(
+    (a, b) => Number(!a.includes(' (assignment ')) - Number(!b.includes(' (assignment ')),
+  );
+  for (const t of sorted) {
+    const key = t.replace(
+      /^((?:would )?violates? PodSecurity "[^"]*") \(assignment "(?:[^"\\]|\\.)*"\)/,
+      '$1',
+    );
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(t);
+  }
+  return out;
+}
+
 interface Composed {
   readonly response: AdmissionResponse;
   readonly decision: Decision;
@@ -424,11 +447,11 @@ function compose(
     else if (g.mode === 'warn' && denies.length === 0) warns.push(text(g, 'would violate'));
   }
   if (audits.length > 0)
-    (annotations ??= {})[AUDIT_ANNOTATIONS.auditViolations] = [...new Set(audits)].join('; ');
+    (annotations ??= {})[AUDIT_ANNOTATIONS.auditViolations] = withoutRepeats(audits).join('; ');
   const violationList = [...violations];
   if (denies.length > 0) {
     return {
-      response: forbidden(request, denies.join('; '), annotations ?? undefined),
+      response: forbidden(request, withoutRepeats(denies).join('; '), annotations ?? undefined),
       decision: 'deny',
       violations: violationList,
     };
@@ -436,7 +459,7 @@ function compose(
   const response: { allowed: true; warnings?: string[]; auditAnnotations?: Record<string, string> } = {
     allowed: true,
   };
-  if (warns.length > 0) response.warnings = [...new Set(warns)];
+  if (warns.length > 0) response.warnings = withoutRepeats(warns);
   if (annotations !== null) response.auditAnnotations = annotations;
   return {
     response,
