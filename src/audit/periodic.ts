@@ -15,6 +15,10 @@ export interface PeriodicOptions {
   readonly run: (signal: AbortSignal) => Promise<number>;
   readonly log: (message: string) => void;
   readonly signal?: AbortSignal;
+  /** Lease timing (defaults: 15 s lease, 10 s renew deadline, 2 s retry); tests shorten them. */
+  readonly lease?: { durationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+  /** Identity in the Lease (default: host name and pid). */
+  readonly identity?: string;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -68,10 +72,10 @@ export async function runPeriodically(opts: PeriodicOptions): Promise<number> {
       source: opts.source,
       namespace: opts.leaseNamespace,
       name: opts.leaseName ?? 'podsec-audit',
-      identity: `${hostname()}-${process.pid}`,
-      leaseDurationMs: 15_000,
-      renewDeadlineMs: 10_000,
-      retryPeriodMs: 2_000,
+      identity: opts.identity ?? `${hostname()}-${process.pid}`,
+      leaseDurationMs: opts.lease?.durationMs ?? 15_000,
+      renewDeadlineMs: opts.lease?.renewDeadlineMs ?? 10_000,
+      retryPeriodMs: opts.lease?.retryPeriodMs ?? 2_000,
       onStartedLeading: async (leading) => {
         opts.log('leading: auditing every interval');
         const both = AbortSignal.any([leading, controller.signal]);
