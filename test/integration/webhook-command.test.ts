@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWebhook, type RunningWebhook } from '../../src/cli/commands/webhook.js';
+import { namespaceLabelsOf, startWebhook, type RunningWebhook } from '../../src/cli/commands/webhook.js';
 import type { ClusterSource, Informer, KindRef } from '../../src/kube/cluster-source/types.js';
 import type { KubeObject } from '../../src/kube/types.js';
 import { ConfigError, UsageError } from '../../src/lib/errors.js';
@@ -84,6 +84,8 @@ beforeAll(async () => {
     namespace('app'),
     namespace('labelled', { 'pod-security.kubernetes.io/enforce': 'baseline' }),
     namespace('free'),
+    // As a --state directory may hold it: no labels at all, not even kubernetes.io/metadata.name.
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bare' } },
   ]);
   hook = await startWebhook(
     {
@@ -127,6 +129,11 @@ describe('podsec webhook (in process)', () => {
       review: privileged('u2', 'labelled'),
       allowed: false,
       code: 403,
+    },
+    {
+      name: 'a namespace without any labels is privileged by PSA defaults, not unknown',
+      review: privileged('u3b', 'bare'),
+      allowed: true,
     },
     {
       name: 'an unlabelled namespace outside the config allows it',
@@ -221,5 +228,40 @@ describe('podsec webhook start-up errors', () => {
     await expect(start).rejects.toThrow(ConfigError);
     const err = (await start.catch((e: unknown) => e)) as ConfigError;
     expect(err.issues.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('namespaceLabelsOf', () => {
+  const ns = (name: string, labels?: Record<string, string>): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: labels === undefined ? { name } : { name, labels },
+  });
+  const cacheOf = (objects: KubeObject[]) => ({
+    get: (_: undefined, name: string) => objects.find((o) => o.metadata?.name === name),
+  });
+  const live = (objects: KubeObject[]) => ({
+    get: (ref: { name: string }) => Promise.resolve(objects.find((o) => o.metadata?.name === ref.name)),
+  });
+
+  it.each([
+    [
+      'labels plus the name label',
+      [ns('a', { team: 'x' })],
+      [],
+      'a',
+      { team: 'x', 'kubernetes.io/metadata.name': 'a' },
+    ],
+    ['no labels: only the name label', [ns('a')], [], 'a', { 'kubernetes.io/metadata.name': 'a' }],
+    [
+      'not cached yet: read live',
+      [],
+      [ns('new', { x: 'y' })],
+      'new',
+      { x: 'y', 'kubernetes.io/metadata.name': 'new' },
+    ],
+    ['nowhere: unknown', [], [], 'gone', undefined],
+  ])('%s', async (_name, cached, stored, name, expected) => {
+    expect(await namespaceLabelsOf(name, cacheOf(cached), live(stored))).toEqual(expected);
   });
 });

@@ -166,7 +166,7 @@ export async function startWebhook(
 
   const handler = createAdmissionHandler({
     policy: () => snapshot,
-    namespaceLabels: (ns: string) => Promise.resolve(namespaces.get(undefined, ns)?.metadata?.labels),
+    namespaceLabels: (ns: string) => namespaceLabelsOf(ns, namespaces, source),
     podsInNamespace: (ns: string): readonly KubeObject[] => pods.list(ns),
     now: () => Date.now(),
   });
@@ -273,4 +273,23 @@ export async function runWebhook(opts: WebhookOptions): Promise<number> {
   force.unref();
   await running.stop();
   return EXIT_OK;
+}
+
+/**
+ * The labels of a namespace as the API server reports them: a namespace without labels has `{}`
+ * (it exists: PSA's defaults apply), never "unknown", and every namespace carries
+ * `kubernetes.io/metadata.name` (the API server sets it; a --state directory may not have it).
+ * A namespace created a moment ago may not be in the informer's cache yet, so a miss is checked
+ * with a live read before it counts as unknown (which denies pods: fail closed).
+ */
+export async function namespaceLabelsOf(
+  name: string,
+  cache: { get(namespace: undefined, name: string): KubeObject | undefined },
+  source: Pick<ClusterSource, 'get'>,
+): Promise<Record<string, string> | undefined> {
+  const ns =
+    cache.get(undefined, name) ??
+    (await source.get({ apiVersion: 'v1', kind: 'Namespace', name }).catch(() => undefined));
+  if (ns === undefined) return undefined;
+  return { ...(ns.metadata?.labels ?? {}), 'kubernetes.io/metadata.name': name };
 }
