@@ -9,7 +9,7 @@ import {
   type ErrorJson,
   type ResultJson,
   type SummaryJson,
-} from '../cli/output/result-json.js';
+} from '../policy/result-json.js';
 import type { AttributedResult } from './attribution.js';
 import type { AuditOutcome } from './run.js';
 
