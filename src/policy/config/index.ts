@@ -20,6 +20,7 @@ export {
   WORKLOAD_EFFECTS,
 } from './types.js';
 export { loadConfigText } from './load.js';
+export { defaultWorkloadsFor, workloadsConflict } from './workload-effect.js';
 export { expiryInstant, isCalendarDate, parseVersionText } from './field-values.js';
 export type { LoadOptions, LoadResult } from './load.js';
 export { loadConfigFile } from './load-file.js';

@@ -69,7 +69,7 @@ assignments:
     initiative: baseline
     version: v1.30
     effect: Warn
-    workloads: Deny
+    workloads: Audit
     namespaces: [team-a, team-b]
     excludedNamespaces: [kube-system]
     labelSelector:
@@ -91,7 +91,7 @@ assignments:
     expect(config.assignments[0]).toMatchObject({
       version: { latest: false, minor: 30 },
       effect: 'warn',
-      workloads: 'deny',
+      workloads: 'audit',
       namespaces: ['team-a', 'team-b'],
       excludedNamespaces: ['kube-system'],
       labelSelector: {
@@ -130,6 +130,110 @@ assignments:
       `${HEAD}assignments:\n  - name: a\n    initiative: azure-restricted\n    parameters:\n      allowedCapabilities: [NET_BIND_SERVICE]\n`,
     );
     expect(config.assignments[0]?.parameters).toMatchObject({ allowedCapabilities: ['NET_BIND_SERVICE'] });
+  });
+});
+
+describe('loadConfigText: workloads never stricter than effect', () => {
+  // `-` = the key is absent. Columns are those of the workloads value in `line()`.
+  const line = (effect: string, workloads: string): string =>
+    `${HEAD}assignments:\n  - {name: a, initiative: baseline` +
+    (effect === '-' ? '' : `, effect: ${effect}`) +
+    (workloads === '-' ? '' : `, workloads: ${workloads}`) +
+    '}\n';
+  const col = (effect: string): number => (effect === '-' ? 48 : 48 + `, effect: ${effect}`.length);
+  const conflict = (w: string, e: string, consequence: string): string =>
+    `workloads: ${w} is stricter than effect: ${e}: ${consequence}; use effect: ${w} or workloads: ${e}`;
+  const REFUSED = 'a Deployment would be refused although its pods are admitted';
+  const WARNED = 'a Deployment would get warnings although its pods are only audited';
+  const IGNORED = 'workloads has no effect: the assignment is disabled and not evaluated';
+
+  it.each([
+    // effect deny (explicit or default) allows every workloads value
+    { name: 'default effect, default workloads', effect: '-', workloads: '-', want: 'warn' },
+    { name: 'default effect, workloads deny', effect: '-', workloads: 'deny', want: 'deny' },
+    { name: 'deny, default workloads', effect: 'deny', workloads: '-', want: 'warn' },
+    { name: 'deny, workloads deny', effect: 'deny', workloads: 'deny', want: 'deny' },
+    { name: 'deny, workloads warn', effect: 'deny', workloads: 'warn', want: 'warn' },
+    { name: 'deny, workloads audit', effect: 'deny', workloads: 'audit', want: 'audit' },
+    // warn: warn or audit
+    { name: 'warn, default workloads', effect: 'warn', workloads: '-', want: 'warn' },
+    { name: 'warn, workloads warn', effect: 'warn', workloads: 'warn', want: 'warn' },
+    { name: 'warn, workloads audit', effect: 'warn', workloads: 'audit', want: 'audit' },
+    // audit: the default is capped at audit
+    { name: 'audit, default workloads capped', effect: 'audit', workloads: '-', want: 'audit' },
+    { name: 'Azure Audit, default workloads capped', effect: 'Audit', workloads: '-', want: 'audit' },
+    { name: 'audit, workloads audit', effect: 'audit', workloads: 'audit', want: 'audit' },
+    { name: 'AUDIT, workloads Audit', effect: 'AUDIT', workloads: 'Audit', want: 'audit' },
+    // disabled: not evaluated; workloads kept as written (or the default)
+    { name: 'disabled, default workloads', effect: 'disabled', workloads: '-', want: 'warn' },
+  ])('accepted: $name -> $want', ({ effect, workloads, want }) => {
+    const r = load(line(effect, workloads));
+    if ('error' in r) throw new Error(r.error.message);
+    expect(r.config.assignments[0]?.workloads).toBe(want);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it.each([
+    { name: 'disabled, workloads deny', effect: 'disabled', workloads: 'deny', want: 'deny' },
+    { name: 'Disabled, workloads warn', effect: 'Disabled', workloads: 'warn', want: 'warn' },
+    { name: 'disabled, workloads audit', effect: 'disabled', workloads: 'audit', want: 'audit' },
+  ])('accepted with a warning: $name', ({ effect, workloads, want }) => {
+    const r = load(line(effect, workloads));
+    if ('error' in r) throw new Error(r.error.message);
+    expect(r.config.assignments[0]?.workloads).toBe(want);
+    expect(r.warnings.map(show)).toEqual([`4:${col(effect)} assignments[0].workloads: ${IGNORED}`]);
+  });
+
+  it.each([
+    {
+      name: 'audit, workloads deny',
+      effect: 'audit',
+      workloads: 'deny',
+      want: conflict('deny', 'audit', REFUSED),
+    },
+    {
+      name: 'Audit, workloads DENY',
+      effect: 'Audit',
+      workloads: 'DENY',
+      want: conflict('deny', 'audit', REFUSED),
+    },
+    {
+      name: 'audit, workloads warn',
+      effect: 'audit',
+      workloads: 'warn',
+      want: conflict('warn', 'audit', WARNED),
+    },
+    {
+      name: 'warn, workloads deny',
+      effect: 'warn',
+      workloads: 'deny',
+      want: conflict('deny', 'warn', REFUSED),
+    },
+    {
+      name: 'WARN, workloads Deny',
+      effect: 'WARN',
+      workloads: 'Deny',
+      want: conflict('deny', 'warn', REFUSED),
+    },
+  ])('rejected at the workloads value: $name', ({ effect, workloads, want }) => {
+    expect(issuesOf(line(effect, workloads)).map(show)).toEqual([
+      `4:${col(effect)} assignments[0].workloads: ${want}`,
+    ]);
+  });
+
+  it('the message the webhook operator reads, in the ConfigError text', () => {
+    const r = load(
+      `${HEAD}assignments:\n  - name: a\n    initiative: restricted\n    effect: audit\n    workloads: deny\n`,
+    );
+    if (!('error' in r)) throw new Error('expected an error');
+    expect(r.error.message).toContain(
+      'podsec.yaml:7:16: assignments[0].workloads: workloads: deny is stricter than effect: audit: ' +
+        'a Deployment would be refused although its pods are admitted; use effect: deny or workloads: audit',
+    );
+  });
+
+  it('an invalid effect reports only itself, not a conflict', () => {
+    expect(issuesOf(line('block', 'deny')).map((i) => i.path)).toEqual(['assignments[0].effect']);
   });
 });
 

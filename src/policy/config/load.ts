@@ -24,11 +24,11 @@ import type {
 } from '../../lib/label-selector/index.js';
 import { expiryInstant, isCalendarDate, parseVersionText } from './field-values.js';
 import { didYouMean } from './suggest.js';
+import { defaultWorkloadsFor, workloadsConflict } from './workload-effect.js';
 import {
   API_VERSION,
   DEFAULT_EFFECT,
   DEFAULT_EXCLUDED_NAMESPACES,
-  DEFAULT_WORKLOADS,
   EFFECTS,
   INITIATIVES,
   KIND,
@@ -515,16 +515,35 @@ class Reader {
 
     const effectField = f.get('effect');
     let effect: Effect = DEFAULT_EFFECT;
-    if (effectField !== undefined)
-      effect = this.choice(effectField.value, [...path, 'effect'], EFFECTS, true) ?? fail() ?? effect;
+    let effectOk = true;
+    if (effectField !== undefined) {
+      const chosen = this.choice(effectField.value, [...path, 'effect'], EFFECTS, true);
+      if (chosen === null) effectOk = false;
+      else effect = chosen;
+    }
+    if (!effectOk) ok = false;
 
+    // `workloads` may not be stricter than `effect` (workload-effect.ts); the default is capped.
     const workloadsField = f.get('workloads');
-    let workloads: WorkloadEffect = DEFAULT_WORKLOADS;
+    let workloads: WorkloadEffect = defaultWorkloadsFor(effect);
     if (workloadsField !== undefined) {
-      workloads =
-        this.choice(workloadsField.value, [...path, 'workloads'], WORKLOAD_EFFECTS, true) ??
-        fail() ??
-        workloads;
+      const wp = [...path, 'workloads'];
+      const chosen = this.choice(workloadsField.value, wp, WORKLOAD_EFFECTS, true);
+      if (chosen === null) fail();
+      else {
+        workloads = chosen;
+        const conflict = effectOk ? workloadsConflict(chosen, effect) : null;
+        if (conflict !== null) {
+          this.error(workloadsField.value, wp, conflict);
+          ok = false;
+        } else if (effect === 'disabled') {
+          this.warn(
+            workloadsField.value,
+            wp,
+            'workloads has no effect: the assignment is disabled and not evaluated',
+          );
+        }
+      }
     }
 
     const namespacesField = f.get('namespaces');

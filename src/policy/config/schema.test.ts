@@ -81,7 +81,7 @@ assignments:
     initiative: baseline
     version: v1.30
     effect: Warn
-    workloads: DENY
+    workloads: AUDIT
     namespaces: [team-a]
     excludedNamespaces: [kube-system]
     labelSelector:
@@ -93,6 +93,22 @@ assignments:
       - {checks: [capabilities_baseline], images: ["docker.io/istio/proxyv2*"], containers: [istio-init], reason: mesh, expires: 2027-06-30}
       - {images: ["*"], reason: everything in this scope}
 `,
+  },
+  {
+    name: 'effect audit, workloads absent',
+    text: `${A}  - {name: a, initiative: baseline, effect: Audit}\n`,
+  },
+  {
+    name: 'workloads equal to effect',
+    text: `${A}  - {name: a, initiative: baseline, effect: WARN, workloads: warn}\n  - {name: b, initiative: baseline, effect: audit, workloads: AUDIT}\n`,
+  },
+  {
+    name: 'workloads milder than effect',
+    text: `${A}  - {name: a, initiative: baseline, effect: warn, workloads: audit}\n  - {name: b, initiative: baseline, workloads: audit}\n`,
+  },
+  {
+    name: 'disabled with workloads deny (warned, ignored)',
+    text: `${A}  - {name: a, initiative: baseline, effect: disabled, workloads: deny}\n`,
   },
   {
     name: 'Azure parameters, canonical and aliases',
@@ -135,6 +151,18 @@ const INVALID: { name: string; text: string }[] = [
   { name: 'unknown initiative', text: `${A}  - {name: a, initiative: strict}\n` },
   { name: 'bad effect', text: `${A}  - {name: a, initiative: baseline, effect: block}\n` },
   { name: 'workloads disabled', text: `${A}  - {name: a, initiative: baseline, workloads: disabled}\n` },
+  {
+    name: 'workloads deny on effect audit',
+    text: `${A}  - {name: a, initiative: baseline, effect: audit, workloads: deny}\n`,
+  },
+  {
+    name: 'workloads Warn on effect AUDIT',
+    text: `${A}  - {name: a, initiative: baseline, effect: AUDIT, workloads: Warn}\n`,
+  },
+  {
+    name: 'workloads deny on effect warn',
+    text: `${A}  - {name: a, initiative: baseline, effect: Warn, workloads: deny}\n`,
+  },
   { name: 'version with leading zero', text: `${A}  - {name: a, initiative: baseline, version: v1.05}\n` },
   { name: 'version as a number', text: `${A}  - {name: a, initiative: baseline, version: 1.25}\n` },
   { name: 'version on azure', text: `${A}  - {name: a, initiative: azure-baseline, version: latest}\n` },

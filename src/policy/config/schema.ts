@@ -15,6 +15,7 @@ import {
   KIND,
   WORKLOAD_EFFECTS,
 } from './types.js';
+import { workloadsConflict } from './workload-effect.js';
 
 type Schema = Record<string, unknown>;
 
@@ -228,7 +229,8 @@ function assignmentSchema(): Schema {
         default: 'warn',
         description:
           'How the webhook answers workload kinds (Deployment, ...) at admission: warn | audit | deny. ' +
-          'scan and audit judge templates by effect.',
+          'Never stricter than effect (deny > warn > audit); when absent, warn capped at the effect ' +
+          '(audit for effect audit). Ignored when effect is disabled. scan and audit judge templates by effect.',
       },
       namespaces: stringList('Only these namespaces; empty or absent = every namespace.', NAMESPACE),
       excludedNamespaces: {
@@ -239,12 +241,38 @@ function assignmentSchema(): Schema {
       exemptions: { type: 'array', description: 'Per-assignment exemptions.', items: exemptionSchema() },
       parameters: parametersSchema(),
     },
-    if: {
-      required: ['initiative'],
-      properties: { initiative: { enum: ['azure-baseline', 'azure-restricted'] } },
-    },
-    then: { not: { required: ['version'] } },
+    allOf: [
+      {
+        if: {
+          required: ['initiative'],
+          properties: { initiative: { enum: ['azure-baseline', 'azure-restricted'] } },
+        },
+        then: { not: { required: ['version'] } },
+      },
+      // workloads never stricter than effect, from the loader's own rule; an absent effect is deny.
+      ...workloadsLimits(),
+    ],
   };
+}
+
+/**
+ * For each effect that limits `workloads` (audit, warn), an if/then allowing only the values
+ * workload-effect.ts accepts with it, in any letter case; an absent `workloads` is always fine.
+ */
+function workloadsLimits(): Schema[] {
+  const out: Schema[] = [];
+  for (const effect of EFFECTS) {
+    const allowed = WORKLOAD_EFFECTS.filter((w) => workloadsConflict(w, effect) === null);
+    if (allowed.length === WORKLOAD_EFFECTS.length) continue;
+    out.push({
+      if: {
+        required: ['effect'],
+        properties: { effect: { type: 'string', pattern: anyCasePattern([effect]) } },
+      },
+      then: { properties: { workloads: { type: 'string', pattern: anyCasePattern(allowed) } } },
+    });
+  }
+  return out;
 }
 
 /** The whole schema (draft 2020-12). */
