@@ -44,13 +44,23 @@ export interface WebhookServerOptions {
   readonly certificatePollMs?: number | undefined;
   /** How long close() waits for requests in flight before cutting connections; default 3 s. */
   readonly shutdownGraceMs?: number | undefined;
+  /**
+   * How long close() keeps serving, already not ready, before it stops accepting; default 0.
+   * Endpoints and kube-proxy learn of a terminating pod a few seconds late, and with
+   * failurePolicy Fail a request routed to a closed port fails a pod creation.
+   */
+  readonly shutdownDelayMs?: number | undefined;
 }
 
 export interface WebhookServer {
   readonly port: number;
   /** Re-reads the certificate files now; false when the new pair was refused (the old one stays). */
   reloadCertificate(): Promise<boolean>;
-  /** Stops accepting, lets requests in flight finish (up to the grace period), then closes. */
+  /**
+   * Graceful stop: /readyz answers 503 at once and answers close their connections; after the
+   * shutdown delay it stops accepting, lets requests in flight finish (up to the grace period),
+   * then closes. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -258,6 +268,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   const headersTimeoutMs = Math.min(options.headersTimeoutMs ?? 5_000, requestTimeoutMs);
   const graceMs = options.shutdownGraceMs ?? 3_000;
+  const delayMs = options.shutdownDelayMs ?? 0;
+  /** Set once close() starts: every answer then closes its connection, so clients reconnect elsewhere. */
+  let draining = false;
 
   let pair = await initialKeyPair(options.tlsCertFile, options.tlsKeyFile);
   metrics.certificateLoaded(pair.notAfter);
@@ -412,6 +425,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (draining) res.setHeader('Connection', 'close');
     route(req, res).catch((err: unknown) => {
       logger.error({ reason: reasonOf(err) }, 'request failed');
       logger.debug({ err }, 'request fault');
@@ -503,18 +517,27 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closing ??= new Promise<void>((resolve) => {
-      watcher.close();
+    closing ??= (async () => {
+      draining = true;
       health.set('shutdown', false, 'shutting down');
-      const cut = setTimeout(() => server.closeAllConnections(), graceMs);
-      cut.unref();
-      server.close(() => {
-        clearTimeout(cut);
-        logger.info('webhook stopped');
-        resolve();
-      });
+      // Kept-alive idle connections reconnect now, while this replica still accepts them.
       server.closeIdleConnections();
-    });
+      if (delayMs > 0) {
+        logger.info({ delayMs }, 'shutting down: not ready, still serving while endpoints update');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+      watcher.close();
+      await new Promise<void>((resolve) => {
+        const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+        cut.unref();
+        server.close(() => {
+          clearTimeout(cut);
+          logger.info('webhook stopped');
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    })();
     return closing;
   };
 

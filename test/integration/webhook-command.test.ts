@@ -1,12 +1,18 @@
 /**
  * `podsec webhook` run in process with the real admission handler and a small in-memory cluster
- * view: readiness once caches sync, real decisions from podsec.yaml and namespace labels, and
- * podsec.yaml reloads (valid applied; invalid refused, counted, last good kept).
+ * view: readiness once caches sync, real decisions from podsec.yaml and namespace labels,
+ * podsec.yaml reloads (valid applied; invalid refused, counted, last good kept), and the graceful
+ * stop SIGTERM runs (not ready at once, serving through the shutdown delay, then closed).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { namespaceLabelsOf, startWebhook, type RunningWebhook } from '../../src/cli/commands/webhook.js';
+import {
+  namespaceLabelsOf,
+  parseShutdownDelay,
+  startWebhook,
+  type RunningWebhook,
+} from '../../src/cli/commands/webhook.js';
 import type { ClusterSource, Informer, KindRef } from '../../src/kube/cluster-source/types.js';
 import type { KubeObject } from '../../src/kube/types.js';
 import { ConfigError, UsageError } from '../../src/lib/errors.js';
@@ -94,6 +100,7 @@ beforeAll(async () => {
       port: '0',
       host: '127.0.0.1',
       config: configFile,
+      shutdownDelay: '0',
     },
     { logger: silentLogger(), openSource: () => Promise.resolve(source), configPollMs: 200 },
   );
@@ -198,6 +205,12 @@ describe('podsec webhook start-up errors', () => {
     },
     { name: 'bad log level', opts: { logLevel: 'loud' }, error: UsageError, message: /--log-level/ },
     {
+      name: 'bad shutdown delay',
+      opts: { shutdownDelay: 'soon' },
+      error: UsageError,
+      message: /--shutdown-delay/,
+    },
+    {
       name: 'missing certificate',
       opts: { tlsCert: '/nonexistent/tls.crt' },
       error: UsageError,
@@ -228,6 +241,59 @@ describe('podsec webhook start-up errors', () => {
     await expect(start).rejects.toThrow(ConfigError);
     const err = (await start.catch((e: unknown) => e)) as ConfigError;
     expect(err.issues.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('graceful stop (what SIGTERM runs)', () => {
+  it('answers 503 on /readyz at once, keeps answering reviews through the delay, then closes', async () => {
+    const src = memorySource([namespace('app')]);
+    src.sync();
+    const h = await startWebhook(
+      {
+        tlsCert: certs.certFile,
+        tlsKey: certs.keyFile,
+        port: '0',
+        host: '127.0.0.1',
+        shutdownDelay: '1500ms',
+      },
+      { logger: silentLogger(), openSource: () => Promise.resolve(src) },
+    );
+    await waitFor(async () =>
+      (await call(h.port, ca, { path: '/readyz' })).status === 200 ? true : undefined,
+    );
+    let stopped = false;
+    const stopping = h.stop().then(() => (stopped = true));
+
+    const ready = await call(h.port, ca, { path: '/readyz' });
+    expect(ready.status).toBe(503);
+    expect(ready.json()).toMatchObject({
+      status: 'not ready',
+      conditions: expect.arrayContaining([{ name: 'shutdown', ok: false, message: 'shutting down' }]),
+    });
+    const review = await postReview(h.port, ca, makeReview('during-delay', makePodObject()));
+    expect(review.status).toBe(200);
+    expect(review.json()).toMatchObject({ response: { uid: 'during-delay', allowed: true } });
+    // Each answer closes its connection, so the API server reconnects through the Service.
+    expect(review.headers['connection']).toBe('close');
+    expect(stopped).toBe(false);
+
+    await stopping;
+    await expect(call(h.port, ca, { path: '/healthz' })).rejects.toThrow();
+  });
+
+  it.each([
+    { name: 'default', text: undefined, ms: 5_000 },
+    { name: 'zero', text: '0', ms: 0 },
+    { name: 'seconds', text: '5s', ms: 5_000 },
+    { name: 'milliseconds', text: '250ms', ms: 250 },
+    { name: 'minutes', text: '1m', ms: 60_000 },
+    { name: 'no unit', text: '5', ms: null },
+    { name: 'negative', text: '-1s', ms: null },
+    { name: 'over ten minutes', text: '11m', ms: null },
+    { name: 'words', text: 'soon', ms: null },
+  ])('--shutdown-delay $name', ({ text, ms }) => {
+    if (ms === null) expect(() => parseShutdownDelay(text)).toThrow(UsageError);
+    else expect(parseShutdownDelay(text)).toBe(ms);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * The built `podsec webhook` as a process, with `--state` on a temp dir: it becomes ready,
- * answers a real AdmissionReview, and stops cleanly (exit 0) on SIGTERM.
+ * answers a real AdmissionReview, and on SIGTERM turns not ready while still answering through
+ * its shutdown delay, then stops cleanly (exit 0).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ describe.skipIf(!existsSync(bin))('podsec webhook process', () => {
     certs?.remove();
   });
 
-  it('serves with --state, answers a review, and stops on SIGTERM', async () => {
+  it('serves with --state, answers a review, and stops gracefully on SIGTERM', async () => {
     certs = await makeCertDir();
     const state = join(certs.dir, 'state');
     const { mkdirSync } = await import('node:fs');
@@ -60,6 +61,8 @@ describe.skipIf(!existsSync(bin))('podsec webhook process', () => {
         '127.0.0.1',
         '--state',
         state,
+        '--shutdown-delay',
+        '1500ms',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -90,6 +93,13 @@ describe.skipIf(!existsSync(bin))('podsec webhook process', () => {
     expect(ok.json()).toMatchObject({ response: { uid: 'proc-2', allowed: true } });
 
     child.kill('SIGTERM');
+    const unready = await waitFor(async () => {
+      const r = await call(port, ca, { path: '/readyz' });
+      return r.status === 503 ? r : undefined;
+    });
+    expect(unready.json()).toMatchObject({ status: 'not ready' });
+    const during = await postReview(port, ca, makeReview('proc-3', makePodObject()));
+    expect(during.json()).toMatchObject({ response: { uid: 'proc-3', allowed: true } });
     expect(await exited).toBe(0);
     expect(stderr).toContain('"msg":"webhook stopped"');
     expect(stderr).not.toContain('    at '); // no stack traces

@@ -20,6 +20,11 @@ export function defineWebhook(program: Command): void {
     )
     .option('--context <name>', 'kubeconfig context')
     .option('--max-body-bytes <n>', 'largest AdmissionReview accepted', String(8 * 1024 * 1024))
+    .option(
+      '--shutdown-delay <duration>',
+      'on SIGTERM, keep serving this long (already not ready) while endpoints update, then drain',
+      '5s',
+    )
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
     .action(async (opts: Record<string, string | undefined>) => {
       const { runWebhook } = await import('./webhook.js');
@@ -33,6 +38,7 @@ export function defineWebhook(program: Command): void {
         kubeconfig: opts['kubeconfig'],
         context: opts['context'],
         maxBodyBytes: opts['maxBodyBytes'],
+        shutdownDelay: opts['shutdownDelay'],
         logLevel: opts['logLevel'],
       });
     });

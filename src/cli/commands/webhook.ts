@@ -28,6 +28,8 @@ export interface WebhookOptions {
   readonly kubeconfig?: string | undefined;
   readonly context?: string | undefined;
   readonly maxBodyBytes?: string | undefined;
+  /** `5s` (default), `500ms`, `0`: how long a stopping webhook keeps serving while not ready. */
+  readonly shutdownDelay?: string | undefined;
   readonly logLevel?: string | undefined;
 }
 
@@ -49,8 +51,15 @@ export interface RunningWebhook {
   readonly metrics: WebhookMetrics;
   /** Re-reads podsec.yaml now; false when the new file was refused. */
   reloadConfig(): Promise<boolean>;
+  /** Graceful: not ready at once, serving through the shutdown delay, then drained and closed. */
   stop(): Promise<void>;
+  /** The longest stop() takes when requests in flight do not finish: delay + grace. */
+  readonly stopBudgetMs: number;
 }
+
+export const DEFAULT_SHUTDOWN_DELAY_MS = 5_000;
+/** How long requests in flight may finish once the server stops accepting. */
+const SHUTDOWN_GRACE_MS = 3_000;
 
 function parsePort(text: string): number {
   const m = /^(\d{1,5})(?:\/(tcp))?$/i.exec(text.trim());
@@ -68,6 +77,20 @@ function parseMaxBody(text: string | undefined): number {
     throw new UsageError(`--max-body-bytes must be a whole number of bytes, at least 1024, got "${text}"`);
   }
   return n;
+}
+
+/** `0`, `500ms`, `5s`, `1m` -> milliseconds, at most 10 minutes. */
+export function parseShutdownDelay(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_SHUTDOWN_DELAY_MS;
+  const m = /^(\d{1,6})(ms|s|m)?$/.exec(text.trim());
+  const unit = m?.[2] === 'ms' ? 1 : m?.[2] === 'm' ? 60_000 : 1_000;
+  const ms = m === null ? NaN : Number(m[1]) * unit;
+  if (!Number.isSafeInteger(ms) || (m?.[2] === undefined && ms !== 0) || ms > 600_000) {
+    throw new UsageError(
+      `--shutdown-delay must be a duration such as 5s, 500ms or 0 (at most 10m), got "${text}"`,
+    );
+  }
+  return ms;
 }
 
 function parseLogLevel(text: string | undefined): LogLevel {
@@ -111,6 +134,7 @@ export async function startWebhook(
 ): Promise<RunningWebhook> {
   const port = parsePort(opts.port);
   const maxBodyBytes = parseMaxBody(opts.maxBodyBytes);
+  const shutdownDelayMs = parseShutdownDelay(opts.shutdownDelay);
   const logger =
     runtime.logger ?? createLogger({ level: parseLogLevel(opts.logLevel), component: 'webhook' });
   if (opts.state !== undefined && opts.kubeconfig !== undefined) {
@@ -179,6 +203,8 @@ export async function startWebhook(
       tlsCertFile: opts.tlsCert,
       tlsKeyFile: opts.tlsKey,
       maxBodyBytes,
+      shutdownDelayMs,
+      shutdownGraceMs: SHUTDOWN_GRACE_MS,
       handler,
       metrics,
       health,
@@ -236,15 +262,23 @@ export async function startWebhook(
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       stopped = true;
+      // The configuration and the caches stay live while the server still answers (the delay).
+      await server.close();
       configWatch?.close();
       if (recompile !== undefined) clearInterval(recompile);
-      await server.close();
       await source.close();
     })();
     return stopping;
   };
 
-  return { port: server.port, health, metrics, reloadConfig, stop };
+  return {
+    port: server.port,
+    health,
+    metrics,
+    reloadConfig,
+    stop,
+    stopBudgetMs: shutdownDelayMs + SHUTDOWN_GRACE_MS,
+  };
 }
 
 /** The command: serves until SIGTERM or SIGINT, then stops gracefully. */
@@ -262,6 +296,7 @@ export async function runWebhook(opts: WebhookOptions): Promise<number> {
   }
   await new Promise<void>((resolve) => {
     const onSignal = (): void => {
+      // A second signal now ends the process at once (Node's default), e.g. Ctrl-C twice.
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
       resolve();
@@ -269,7 +304,8 @@ export async function runWebhook(opts: WebhookOptions): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-  const force = setTimeout(() => process.exit(EXIT_OK), 8_000);
+  // Whatever still holds the event loop (a stuck watch) cannot keep a stopped webhook alive.
+  const force = setTimeout(() => process.exit(EXIT_OK), running.stopBudgetMs + 2_000);
   force.unref();
   await running.stop();
   return EXIT_OK;
