@@ -7,6 +7,7 @@ const verdict = (fp: string): Verdict => ({
   allowed: fp === 'ok',
   policy: { level: 'restricted', version: 'latest' },
   violations: [],
+  applicable: [],
   fingerprint: fp,
 });
 const origin = { file: null, line: null };
@@ -19,6 +20,7 @@ const link = (kind: string, name: string): OwnerLink => ({
 const pod = (name: string, owner: OwnerLink | null, fp = 'ok', hash: string | null = null): PodRecord => ({
   namespace: 'app',
   name,
+  uid: `pod-${name}`,
   owner,
   templateHash: hash,
   verdict: verdict(fp),
@@ -36,7 +38,16 @@ const workload = (kind: string, name: string, owner: OwnerLink | null, fp = 'ok'
   origin,
 });
 
-type Row = [kind: string, name: string, pods: number, basis: string, owner: string | null];
+type Row = [
+  kind: string,
+  name: string,
+  pods: number,
+  basis: string,
+  owner: string | null,
+  uid: string | null,
+  /** Fingerprints of the pods reported apart from this result. */
+  apart: string[],
+];
 const rows = (a: Attribution): Row[] =>
   a
     .results()
@@ -46,6 +57,8 @@ const rows = (a: Attribution): Row[] =>
       r.pods,
       r.basis,
       r.owner === null ? null : `${r.owner.kind}/${r.owner.name}`,
+      r.uid,
+      r.podsApart.map((v) => v.fingerprint),
     ]);
 
 const cases: { name: string; feed: (a: Attribution) => void; want: Row[] }[] = [
@@ -57,7 +70,7 @@ const cases: { name: string; feed: (a: Attribution) => void; want: Row[] }[] = [
       a.addWorkload(workload('ReplicaSet', 'web-abc', link('Deployment', 'web')));
       a.addWorkload(workload('Deployment', 'web', null));
     },
-    want: [['Deployment', 'web', 2, 'template', null]],
+    want: [['Deployment', 'web', 2, 'template', null, 'u-web', []]],
   },
   {
     name: 'a pod judged differently from the template is reported on its own',
@@ -68,8 +81,8 @@ const cases: { name: string; feed: (a: Attribution) => void; want: Row[] }[] = [
       a.addPod(pod('web-2', link('ReplicaSet', 'web-abc'), 'debug-container'));
     },
     want: [
-      ['Deployment', 'web', 1, 'template', null],
-      ['Pod', 'web-2', 1, 'pod', 'Deployment/web'],
+      ['Deployment', 'web', 1, 'template', null, 'u-web', ['debug-container']],
+      ['Pod', 'web-2', 1, 'pod', 'Deployment/web', 'pod-web-2', []],
     ],
   },
   {
@@ -79,17 +92,17 @@ const cases: { name: string; feed: (a: Attribution) => void; want: Row[] }[] = [
       a.addWorkload(workload('Job', 'nightly-1', link('CronJob', 'nightly')));
       a.addPod(pod('nightly-1-x', link('Job', 'nightly-1')));
     },
-    want: [['CronJob', 'nightly', 1, 'template', null]],
+    want: [['CronJob', 'nightly', 1, 'template', null, 'u-nightly', []]],
   },
   {
     name: 'a workload without pods is judged from its template with 0 pods',
     feed: (a) => a.addWorkload(workload('StatefulSet', 'db', null, 'bad')),
-    want: [['StatefulSet', 'db', 0, 'template', null]],
+    want: [['StatefulSet', 'db', 0, 'template', null, 'u-db', []]],
   },
   {
     name: 'orphan pods stand alone',
     feed: (a) => a.addPod(pod('debug', null, 'bad')),
-    want: [['Pod', 'debug', 1, 'pod', null]],
+    want: [['Pod', 'debug', 1, 'pod', null, 'pod-debug', []]],
   },
   {
     name: 'unseen ReplicaSet: the Deployment is inferred from pod-template-hash; majority verdict stands for it',
@@ -98,14 +111,14 @@ const cases: { name: string; feed: (a: Attribution) => void; want: Row[] }[] = [
       a.addPod(pod('web-7f9-odd', link('ReplicaSet', 'web-7f9'), 'bad', '7f9'));
     },
     want: [
-      ['Deployment', 'web', 3, 'pods', null],
-      ['Pod', 'web-7f9-odd', 1, 'pod', 'Deployment/web'],
+      ['Deployment', 'web', 3, 'pods', null, null, ['bad']],
+      ['Pod', 'web-7f9-odd', 1, 'pod', 'Deployment/web', 'pod-web-7f9-odd', []],
     ],
   },
   {
     name: 'an owner of unknown kind that was never seen stays the top owner',
     feed: (a) => a.addPod(pod('r-1', link('Rollout', 'canary'))),
-    want: [['Rollout', 'canary', 1, 'pods', null]],
+    want: [['Rollout', 'canary', 1, 'pods', null, 'u-canary', []]],
   },
   {
     name: 'owner cycles do not loop',

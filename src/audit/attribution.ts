@@ -32,6 +32,8 @@ export interface Origin {
 export interface PodRecord {
   readonly namespace: string | null;
   readonly name: string;
+  /** metadata.uid: a pod reported on its own owns its PolicyReport. Null when absent (a manifest). */
+  readonly uid: string | null;
   /** The controller ownerReference (or the first one); null for a pod nobody owns. */
   readonly owner: OwnerLink | null;
   /** The pod's `pod-template-hash` label, used to infer a Deployment. */
@@ -76,6 +78,11 @@ export interface AttributedResult {
   readonly basePath: string;
   readonly verdict: Verdict;
   readonly origin: Origin;
+  /**
+   * For a workload (or unseen owner): the distinct verdicts of its pods that are reported on their
+   * own. A report of the workload must not call a check passed that one of these pods fails.
+   */
+  readonly podsApart: readonly Verdict[];
 }
 
 interface PodGroup {
@@ -83,10 +90,11 @@ interface PodGroup {
   readonly templateHash: string | null;
   readonly ownerLink: OwnerLink;
   count: number;
-  readonly pods: { name: string; origin: Origin }[];
+  readonly pods: { name: string; uid: string | null; origin: Origin }[];
 }
 
 const MAX_OWNER_DEPTH = 16;
+const NONE: readonly Verdict[] = Object.freeze([]);
 
 function key(kind: string, namespace: string | null, name: string): string {
   return `${kind}\0${namespace ?? ''}\0${name}`;
@@ -127,7 +135,7 @@ export class Attribution {
       groups.set(p.verdict.fingerprint, group);
     }
     group.count++;
-    group.pods.push({ name: p.name, origin: p.origin });
+    group.pods.push({ name: p.name, uid: p.uid, origin: p.origin });
   }
 
   /** Forgets everything seen in one namespace (its objects are about to be fed again). */
@@ -192,9 +200,13 @@ export class Attribution {
       const entry = byTop.get(key(w.kind, w.namespace, w.name));
       byTop.delete(key(w.kind, w.namespace, w.name));
       let pods = 0;
+      const apart = new Set<Verdict>();
       for (const g of entry?.groups ?? []) {
         if (g.verdict.fingerprint === w.verdict.fingerprint) pods += g.count;
-        else pushPods(out, w.namespace, g, linkOf(w));
+        else {
+          pushPods(out, w.namespace, g, linkOf(w));
+          apart.add(g.verdict);
+        }
       }
       out.push({
         apiVersion: w.apiVersion,
@@ -208,6 +220,7 @@ export class Attribution {
         basePath: w.basePath,
         verdict: w.verdict,
         origin: w.origin,
+        podsApart: [...apart],
       });
     }
 
@@ -240,6 +253,7 @@ export class Attribution {
         basePath: '',
         verdict: main.verdict,
         origin: main.pods[0]?.origin ?? { file: null, line: null },
+        podsApart: ranked.slice(1).map((g) => g.verdict),
       });
       for (const g of ranked.slice(1)) pushPods(out, namespace, g, link);
     }
@@ -250,13 +264,14 @@ export class Attribution {
         kind: 'Pod',
         namespace: p.namespace,
         name: p.name,
-        uid: null,
+        uid: p.uid,
         pods: 1,
         owner: null,
         basis: 'pod',
         basePath: '',
         verdict: p.verdict,
         origin: p.origin,
+        podsApart: NONE,
       });
     }
     return out.sort(compareResults);
@@ -274,13 +289,14 @@ function pushPods(out: AttributedResult[], namespace: string | null, g: PodGroup
       kind: 'Pod',
       namespace,
       name: pod.name,
-      uid: null,
+      uid: pod.uid,
       pods: 1,
       owner,
       basis: 'pod',
       basePath: '',
       verdict: g.verdict,
       origin: pod.origin,
+      podsApart: NONE,
     });
   }
 }

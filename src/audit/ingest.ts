@@ -6,7 +6,7 @@
 import { isRecord } from '../lib/is-record.js';
 import { extractPod, isKubernetesObject } from '../kube/workloads.js';
 import type { KubeObject } from '../kube/types.js';
-import { evaluateObject, type Policy } from '../policy/index.js';
+import { applicableAssignments, evaluateObject, PSA_LABEL_PREFIX, type Policy } from '../policy/index.js';
 import { formatPath } from '../lib/path.js';
 import type { OwnerLink, Origin, PodRecord, WorkloadRecord } from './attribution.js';
 import { toVerdict, type VerdictPool } from './verdict.js';
@@ -50,6 +50,25 @@ export interface IngestContext {
   readonly verdicts: VerdictPool;
 }
 
+/**
+ * Why nothing restricts an object when only namespace labels decide (no --config, no --level): the
+ * engine's `the policy has no enabled assignment` is true but says nothing to someone who never
+ * wrote a policy.
+ */
+export function labelsOnlyReason(
+  namespace: string | null,
+  labels: Readonly<Record<string, string>> | undefined,
+): string {
+  if (namespace === null) return 'the object has no namespace: no pod-security labels apply';
+  if (labels === undefined) {
+    return `namespace "${namespace}" was not seen: its pod-security labels are unknown, privileged assumed`;
+  }
+  if (!Object.keys(labels).some((k) => k.startsWith(PSA_LABEL_PREFIX))) {
+    return `namespace "${namespace}" has no pod-security labels: privileged by default`;
+  }
+  return `namespace "${namespace}" has pod-security labels at level privileged: nothing is restricted`;
+}
+
 export function ingest(obj: unknown, origin: Origin, ctx: IngestContext): Ingested {
   if (!isKubernetesObject(obj)) {
     return { type: 'invalid', message: 'not a Kubernetes object (apiVersion and kind are required)' };
@@ -72,8 +91,16 @@ export function ingest(obj: unknown, origin: Origin, ctx: IngestContext): Ingest
     o,
     nsLabels === undefined ? { namespace } : { namespace, namespaceLabels: nsLabels },
   );
-  const verdict = ctx.verdicts.intern(toVerdict(evaluation, extraction.target.basePath));
+  const applicable = ctx.verdicts.applicable(
+    applicableAssignments(ctx.policy, namespace, stringMap(extraction.target.meta.labels), nsLabels),
+  );
+  const reason =
+    applicable.length === 0 && ctx.policy.assignments.length === 0 && evaluation.status === 'allowed'
+      ? labelsOnlyReason(namespace, nsLabels)
+      : evaluation.reason;
+  const verdict = ctx.verdicts.intern(toVerdict(evaluation, extraction.target.basePath, applicable, reason));
   const owner = ownerOf(meta);
+  const uid = isRecord(meta) && typeof meta['uid'] === 'string' && meta['uid'] !== '' ? meta['uid'] : null;
   if (extraction.kind === 'pod') {
     const labels = isRecord(meta) ? meta['labels'] : undefined;
     const hash = isRecord(labels) ? labels['pod-template-hash'] : undefined;
@@ -82,6 +109,7 @@ export function ingest(obj: unknown, origin: Origin, ctx: IngestContext): Ingest
       record: {
         namespace,
         name,
+        uid,
         owner,
         templateHash: typeof hash === 'string' ? hash : null,
         verdict,
@@ -96,7 +124,7 @@ export function ingest(obj: unknown, origin: Origin, ctx: IngestContext): Ingest
       kind,
       namespace,
       name,
-      uid: isRecord(meta) && typeof meta['uid'] === 'string' ? meta['uid'] : null,
+      uid,
       owner,
       basePath: formatPath(extraction.target.basePath),
       verdict,

@@ -1,9 +1,10 @@
 /**
  * PolicyReports (wgpolicyk8s.io/v1alpha2, or openreports.io/v1alpha1 Report) built from audit
- * results: one report per owning workload, in its namespace, owned by it (controller: false, so
- * the garbage collector removes the report with the workload but no controller fights over it).
- * Results are one per check: fail for a counted violation, skip for an exempted one, pass for the
- * other checks of the strictest applicable assignment.
+ * results: one report per owning workload, and one per pod reported on its own (standalone, or
+ * different from its owner's template), in its namespace, owned by it (controller: false, so the
+ * garbage collector removes the report with its object but no controller fights over it).
+ * Results are one per (applicable assignment, check): fail for a counted violation, skip for an
+ * exempted one, pass for the assignment's other checks (see `reportResults`).
  *
  * Reports are built deterministically (sorted, no timestamps), so an unchanged cluster produces
  * byte-identical reports and the writer can skip the write. A report that would near the 1 MiB
@@ -13,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../kube/types.js';
 import type { AttributedResult } from './attribution.js';
-import type { AuditViolation } from './verdict.js';
+import type { ApplicableAssignment, AuditViolation } from './verdict.js';
 
 export const REPORT_APIS = ['wgpolicyk8s.io/v1alpha2', 'openreports.io/v1alpha1'] as const;
 export type ReportApi = (typeof REPORT_APIS)[number];
@@ -69,88 +70,133 @@ export function reportBaseName(kind: string, name: string): string {
   return `${base.slice(0, 212).replace(/[^a-z0-9]+$/, '')}-${shortHash(`${kind}/${name}`)}`;
 }
 
-function severityOf(v: AuditViolation): ReportResult['severity'] {
-  const effects = v.effects.map((e) => e.effect);
-  if (effects.includes('deny')) return 'high';
-  if (effects.includes('warn')) return 'medium';
-  if (effects.includes('audit')) return 'low';
-  return 'info';
-}
+const SEVERITY: Readonly<Record<ApplicableAssignment['effect'], ReportResult['severity']>> = {
+  deny: 'high',
+  warn: 'medium',
+  audit: 'low',
+};
 
 const RESULT_ORDER: Record<ReportResultValue, number> = { fail: 0, skip: 1, pass: 2 };
+export const CATEGORY = 'Pod Security Standards';
+/** The policy name of the one result a report holds when no assignment applied. */
+export const NO_ASSIGNMENT_POLICY = 'none';
 
-/** One result per check: violations of a check are merged into one fail (or skip when all exempted). */
-export function reportResults(r: AttributedResult, passChecks: readonly string[]): ReportResult[] {
+interface Bucket {
+  readonly assignment: string;
+  readonly check: string;
+  readonly effect: ApplicableAssignment['effect'];
+  readonly counted: AuditViolation[];
+  readonly exempted: AuditViolation[];
+}
+
+function bucketResult(r: AttributedResult, b: Bucket): ReportResult {
+  const counted = b.counted.length > 0;
+  const shown = counted ? b.counted : b.exempted;
+  const properties: Record<string, string> = {
+    paths: shown.map((x) => (r.basePath === '' ? x.path : `${r.basePath}.${x.path}`)).join(', '),
+    effect: b.effect,
+  };
+  const containers = [...new Set(shown.map((x) => x.container).filter((c): c is string => c !== null))];
+  if (containers.length > 0) properties['containers'] = containers.join(',');
+  const exemption = counted ? null : shown[0]?.exemptedBy;
+  if (exemption != null) {
+    properties['exemptedBy'] = exemption.assignment;
+    properties['exemptionReason'] = exemption.reason;
+    if (exemption.expires !== null) properties['exemptionExpires'] = exemption.expires;
+  }
+  if (shown[0]?.parameter != null) properties['parameter'] = shown[0].parameter;
+  return {
+    source: 'podsec',
+    policy: b.assignment,
+    rule: b.check,
+    category: CATEGORY,
+    severity: SEVERITY[b.effect],
+    result: counted ? 'fail' : 'skip',
+    scored: counted,
+    message: [...new Set(shown.map((x) => x.message))].join('; '),
+    properties,
+  };
+}
+
+/**
+ * One result per (applicable assignment, check): `policy` is the assignment's name (a namespace
+ * label's assignment is named after its label, `pod-security.kubernetes.io/enforce`), `rule` the
+ * check id. fail: a counted violation; skip: all of its violations exempted (or the object exempt);
+ * pass: a check of the assignment that this result does not fail at all. A check failed under
+ * another assignment only (an exemption or a parameter of this one let it through) and a check
+ * that a pod reported apart from this workload fails are neither passed nor failed here: the pod's
+ * own report carries that failure.
+ */
+export function reportResults(r: AttributedResult): ReportResult[] {
   const v = r.verdict;
-  const policyName = `${v.policy.level}:${v.policy.version}`;
-  const byCheck = new Map<string, AuditViolation[]>();
+  const effectOf = new Map(v.applicable.map((a) => [a.name, a.effect]));
+  const buckets = new Map<string, Bucket>();
   for (const x of v.violations) {
-    const list = byCheck.get(x.check);
-    if (list === undefined) byCheck.set(x.check, [x]);
-    else list.push(x);
-  }
-  const out: ReportResult[] = [];
-  for (const [check, list] of byCheck) {
-    const counted = list.filter((x) => x.exemptedBy === null);
-    const shown = counted.length > 0 ? counted : list;
-    const assignments = [...new Set(shown.flatMap((x) => x.effects.map((e) => e.assignment)))].sort();
-    const effects = [...new Set(shown.flatMap((x) => x.effects.map((e) => e.effect)))].sort();
-    const properties: Record<string, string> = {
-      paths: shown.map((x) => (r.basePath === '' ? x.path : `${r.basePath}.${x.path}`)).join(', '),
-      effects: effects.join(','),
-    };
-    const containers = [...new Set(shown.map((x) => x.container).filter((c): c is string => c !== null))];
-    if (containers.length > 0) properties['containers'] = containers.join(',');
-    const exemption = counted.length === 0 ? list[0]?.exemptedBy : null;
-    if (exemption != null) {
-      properties['exemptedBy'] = exemption.assignment;
-      properties['exemptionReason'] = exemption.reason;
-      if (exemption.expires !== null) properties['exemptionExpires'] = exemption.expires;
+    for (const e of x.effects) {
+      const k = `${e.assignment}\0${x.check}`;
+      let b = buckets.get(k);
+      if (b === undefined) {
+        b = {
+          assignment: e.assignment,
+          check: x.check,
+          effect: effectOf.get(e.assignment) ?? (e.effect === 'disabled' ? 'audit' : e.effect),
+          counted: [],
+          exempted: [],
+        };
+        buckets.set(k, b);
+      }
+      (x.exemptedBy === null ? b.counted : b.exempted).push(x);
     }
-    if (shown[0]?.parameter != null) properties['parameter'] = shown[0].parameter;
-    out.push({
-      source: 'podsec',
-      policy: assignments.length > 0 ? assignments.join(',') : policyName,
-      rule: check,
-      category: 'Pod Security Standards',
-      severity: counted.length > 0 ? severityOf(counted[0]!) : 'info',
-      result: counted.length > 0 ? 'fail' : 'skip',
-      scored: counted.length > 0,
-      message: [...new Set(shown.map((x) => x.message))].join('; '),
-      properties,
-    });
   }
-  if (v.status !== 'exempt') {
-    for (const check of new Set(passChecks)) {
-      if (byCheck.has(check)) continue;
+  const out: ReportResult[] = [...buckets.values()].map((b) => bucketResult(r, b));
+  const failed = new Set(v.violations.map((x) => x.check));
+  for (const pod of r.podsApart) for (const x of pod.violations) failed.add(x.check);
+  for (const a of v.applicable) {
+    for (const check of new Set(a.checks)) {
+      if (buckets.has(`${a.name}\0${check}`)) continue;
+      if (v.status === 'exempt') {
+        out.push({
+          source: 'podsec',
+          policy: a.name,
+          rule: check,
+          category: CATEGORY,
+          severity: SEVERITY[a.effect],
+          result: 'skip',
+          scored: false,
+          message: v.reason ?? 'exempt',
+        });
+        continue;
+      }
+      if (failed.has(check)) continue;
       out.push({
         source: 'podsec',
-        policy: policyName,
+        policy: a.name,
         rule: check,
-        category: 'Pod Security Standards',
-        severity: 'info',
+        category: CATEGORY,
+        severity: SEVERITY[a.effect],
         result: 'pass',
         scored: true,
         message: `${check}: satisfied`,
       });
     }
-  } else {
+  }
+  if (v.applicable.length === 0 && out.length === 0) {
     out.push({
       source: 'podsec',
-      policy: policyName,
-      rule: 'exempt',
-      category: 'Pod Security Standards',
+      policy: NO_ASSIGNMENT_POLICY,
+      rule: 'no-assignment',
+      category: CATEGORY,
       severity: 'info',
       result: 'skip',
       scored: false,
-      message: v.reason ?? 'exempt',
+      message: v.reason ?? 'no assignment applies',
     });
   }
   return out.sort(
     (a, b) =>
       RESULT_ORDER[a.result] - RESULT_ORDER[b.result] ||
-      a.rule.localeCompare(b.rule) ||
-      a.policy.localeCompare(b.policy),
+      a.policy.localeCompare(b.policy) ||
+      a.rule.localeCompare(b.rule),
   );
 }
 
@@ -162,17 +208,34 @@ export function summarize(results: readonly ReportResult[]): ReportSummary {
 
 export interface BuildOptions {
   readonly api: ReportApi;
-  /** Check ids that pass unless violated, for the strictest applicable policy of a result. */
-  readonly passChecks: (r: AttributedResult) => readonly string[];
   readonly maxBytes?: number;
 }
 
 /**
- * The reports for one result, in part order. Only results for real objects with a uid (a seen
- * workload or standalone pod from the cluster) get reports: an ownerReference needs the uid.
+ * Why a result can get no report, or null when it can: a report is namespaced and owned through
+ * an ownerReference, which needs the owner's apiVersion and uid.
+ */
+export function reportBlocker(r: AttributedResult): string | null {
+  if (r.namespace === null) return 'cluster-scoped (a PolicyReport lives in a namespace)';
+  if (r.apiVersion === null) return 'its owner reference has no apiVersion';
+  if (r.uid === null) {
+    if (r.basis === 'pods') return `${r.kind} ${r.name} was not seen, so its uid is unknown`;
+    return r.origin.file === null
+      ? 'no metadata.uid (a manifest in the state directory carries none)'
+      : `no metadata.uid (read from ${r.origin.file})`;
+  }
+  return null;
+}
+
+const bytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v), 'utf8');
+
+/**
+ * The reports for one result, in part order: a workload's owned by the workload, a pod's (standalone,
+ * or different from its owner's template) owned by the pod. Empty when `reportBlocker` says why.
+ * Parts are cut by serialized size in bytes (UTF-8, as the API server and etcd count).
  */
 export function buildPolicyReports(r: AttributedResult, opts: BuildOptions): KubeObject[] {
-  if (r.uid === null || r.namespace === null || r.apiVersion === null) return [];
+  if (reportBlocker(r) !== null) return [];
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_REPORT_BYTES;
   const base = reportBaseName(r.kind, r.name);
   const scope = { apiVersion: r.apiVersion, kind: r.kind, namespace: r.namespace, name: r.name, uid: r.uid };
@@ -192,12 +255,13 @@ export function buildPolicyReports(r: AttributedResult, opts: BuildOptions): Kub
     summary: summarize(results),
     results,
   });
-  const all = reportResults(r, opts.passChecks(r));
-  const emptySize = JSON.stringify(make(99_999, [])).length;
+  const all = reportResults(r);
+  // The summary's counts grow by a few digits at most; 64 bytes cover them.
+  const emptySize = bytes(make(99_999, [])) + 64;
   const parts: ReportResult[][] = [[]];
   let size = emptySize;
   for (const res of all) {
-    const itemSize = JSON.stringify(res).length + 1;
+    const itemSize = bytes(res) + 1;
     const current = parts[parts.length - 1]!;
     if (current.length > 0 && size + itemSize > maxBytes) {
       parts.push([res]);

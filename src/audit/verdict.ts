@@ -3,8 +3,15 @@
  * (`spec.containers[0]...`), so a pod and its owner's template can be compared, and one verdict
  * object can be shared by every pod that was judged the same (memory stays flat on big clusters).
  */
-import type { ObjectEvaluation, PolicyInfo, ResultStatus } from '../policy/index.js';
-import type { AppliedEffect, ExemptedBy } from '../policy/index.js';
+import type {
+  AppliedEffect,
+  CompiledAssignment,
+  Effect,
+  ExemptedBy,
+  ObjectEvaluation,
+  PolicyInfo,
+  ResultStatus,
+} from '../policy/index.js';
 import { formatPath, type PathSegment } from '../lib/path.js';
 
 export interface AuditViolation {
@@ -19,12 +26,22 @@ export interface AuditViolation {
   readonly exemptedBy: ExemptedBy | null;
 }
 
+/** An assignment whose scope took the object in: its name, effect and the ids of its checks. */
+export interface ApplicableAssignment {
+  readonly name: string;
+  readonly effect: Exclude<Effect, 'disabled'>;
+  readonly info: PolicyInfo;
+  readonly checks: readonly string[];
+}
+
 export interface Verdict {
   readonly status: ResultStatus;
   readonly allowed: boolean;
   readonly policy: PolicyInfo;
   readonly reason?: string;
   readonly violations: readonly AuditViolation[];
+  /** The assignments that applied, in evaluation order (shared lists: see VerdictPool.applicable). */
+  readonly applicable: readonly ApplicableAssignment[];
   /** Equal exactly when two verdicts judge the same things the same way. */
   readonly fingerprint: string;
 }
@@ -48,11 +65,17 @@ function fingerprintOf(v: Omit<Verdict, 'fingerprint'>): string {
       ]),
     )
     .sort();
-  return JSON.stringify([v.status, v.policy.level, v.policy.version, v.reason ?? null, parts]);
+  const applied = v.applicable.map((a) => `${a.name}=${a.effect}:${a.info.level}:${a.info.version}`);
+  return JSON.stringify([v.status, v.policy.level, v.policy.version, v.reason ?? null, applied, parts]);
 }
 
 /** Builds a verdict from an evaluation of an object whose pod sits at `basePath`. */
-export function toVerdict(evaluation: ObjectEvaluation, basePath: readonly PathSegment[]): Verdict {
+export function toVerdict(
+  evaluation: ObjectEvaluation,
+  basePath: readonly PathSegment[],
+  applicable: readonly ApplicableAssignment[] = [],
+  reason: string | undefined = evaluation.reason,
+): Verdict {
   const violations: AuditViolation[] = evaluation.violations.map((v) => ({
     check: v.check,
     message: v.message,
@@ -67,8 +90,9 @@ export function toVerdict(evaluation: ObjectEvaluation, basePath: readonly PathS
     status: evaluation.status,
     allowed: evaluation.allowed,
     policy: evaluation.policy,
-    ...(evaluation.reason === undefined ? {} : { reason: evaluation.reason }),
+    ...(reason === undefined ? {} : { reason }),
     violations,
+    applicable,
   };
   return { ...base, fingerprint: fingerprintOf(base) };
 }
@@ -76,6 +100,27 @@ export function toVerdict(evaluation: ObjectEvaluation, basePath: readonly PathS
 /** Interns verdicts by fingerprint: 50,000 identical pods share one object. */
 export class VerdictPool {
   private readonly pool = new Map<string, Verdict>();
+  private readonly lists = new Map<string, readonly ApplicableAssignment[]>();
+  private readonly checkIds = new WeakMap<object, readonly string[]>();
+
+  /** One shared list per set of applicable assignments (a handful per cluster). */
+  applicable(assignments: readonly CompiledAssignment[]): readonly ApplicableAssignment[] {
+    const key = assignments
+      .map((a) => `${a.name}\0${a.effect}\0${a.info.level}:${a.info.version}`)
+      .join('\n');
+    const known = this.lists.get(key);
+    if (known !== undefined) return known;
+    const list = Object.freeze(
+      assignments.map((a) => {
+        let ids = this.checkIds.get(a.checks);
+        if (ids === undefined) this.checkIds.set(a.checks, (ids = Object.freeze(a.checks.map((c) => c.id))));
+        return Object.freeze({ name: a.name, effect: a.effect, info: a.info, checks: ids });
+      }),
+    );
+    this.lists.set(key, list);
+    return list;
+  }
+
   intern(v: Verdict): Verdict {
     const known = this.pool.get(v.fingerprint);
     if (known !== undefined) return known;

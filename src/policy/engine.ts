@@ -400,6 +400,20 @@ function inScope(
   return a.selector === null || matchesSelector(a.selector, labels);
 }
 
+/**
+ * The assignments whose scope takes in an object (configured ones, then its namespace's label
+ * assignments), as `evaluateObject` picks them: the audit lists their passing checks per assignment.
+ */
+export function applicableAssignments(
+  policy: Policy,
+  namespace: string | null,
+  labels: Readonly<Record<string, string>>,
+  namespaceLabels?: Readonly<Record<string, string>>,
+): CompiledAssignment[] {
+  const extra = namespaceLabels === undefined ? NO_ASSIGNMENTS : labelAssignments(policy, namespaceLabels);
+  return [...policy.assignments, ...extra].filter((a) => inScope(a, namespace, labels));
+}
+
 /** Why no assignment is in scope, grouped by cause, in assignment order within each cause. */
 function nothingApplies(
   configured: readonly CompiledAssignment[],

@@ -4,6 +4,7 @@
  */
 export * from './config/index.js';
 export {
+  applicableAssignments,
   compilePolicy,
   evaluateObject,
   namespaceLabelPolicy,

@@ -96,6 +96,34 @@ describe('podsec audit --state', () => {
     ]);
     expect(gateway.summary.fail).toBeGreaterThan(3);
 
+    // A pod that differs from its Deployment and a standalone pod get reports owned by the pod.
+    const results = (name: string) =>
+      (
+        reports.find((r) => r.metadata.name === name) as unknown as {
+          results: { policy: string; rule: string; result: string }[];
+        }
+      ).results;
+    for (const [name, pod] of [
+      ['podsec-pod-frontend-8f3c9d-p2', 'frontend-8f3c9d-p2'],
+      ['podsec-pod-debug-shell', 'debug-shell'],
+    ] as const) {
+      const r = reports.find((x) => x.metadata.name === name);
+      expect(r?.metadata.ownerReferences, name).toEqual([
+        { apiVersion: 'v1', kind: 'Pod', name: pod, uid: expect.any(String), controller: false },
+      ]);
+    }
+    // The Deployment's own report does not pass the check its differing pod fails.
+    expect(results('podsec-deployment-frontend').filter((x) => x.rule === 'privileged')).toEqual([]);
+    expect(results('podsec-pod-frontend-8f3c9d-p2')).toContainEqual(
+      expect.objectContaining({ rule: 'privileged', result: 'fail' }),
+    );
+    // One assignment per result, never a joined list.
+    for (const r of reports) {
+      for (const x of (r as unknown as { results: { policy: string }[] }).results) {
+        expect(x.policy).not.toContain(',');
+      }
+    }
+
     const again = options({ state, config: join(dir, 'podsec.yaml'), writeReports: true });
     await runAuditCommand([], again);
     expect(again.stderr.text).toMatch(/0 created, 0 updated, \d+ unchanged, 0 deleted/);
@@ -109,7 +137,34 @@ describe('podsec audit --state', () => {
     const cart = report.results.find((r: { name: string }) => r.name === 'cart');
     const gateway = report.results.find((r: { name: string }) => r.name === 'gateway');
     expect(cart).toMatchObject({ status: 'denied', policy: { level: 'restricted' } }); // shop: enforce=restricted
-    expect(gateway).toMatchObject({ status: 'allowed', policy: { level: 'privileged' } }); // payments: no labels
+    expect(gateway).toMatchObject({
+      status: 'allowed',
+      policy: { level: 'privileged' },
+      reason: 'namespace "payments" has no pod-security labels: privileged by default',
+    });
+  });
+
+  it('names the results that got no report and why (an object without uid in a manifest)', async () => {
+    const state = writeState();
+    writeFileSync(
+      join(state, 'extra.yaml'),
+      [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata: {name: no-uid, namespace: shop}',
+        'spec:',
+        '  selector: {matchLabels: {app: x}}',
+        '  template:',
+        '    metadata: {labels: {app: x}}',
+        '    spec: {containers: [{name: c, image: nginx}]}',
+        '',
+      ].join('\n'),
+    );
+    const o = options({ state, writeReports: true });
+    await runAuditCommand([], o);
+    expect(o.stderr.text).toMatch(
+      /reports: \d+ created, 0 updated, 0 unchanged, 0 deleted; 1 result without a report \(Deployment shop\/no-uid: no metadata\.uid/,
+    );
   });
 });
 

@@ -10,18 +10,16 @@ import { writeFile } from 'node:fs/promises';
 import { UsageError } from '../../lib/errors.js';
 import type { ClusterSource } from '../../kube/cluster-source/types.js';
 import {
-  checksFor,
   compilePolicy,
   loadConfigFile,
   parseLevel,
   parseVersion,
   policyFromLevel,
   type Policy,
-  type PolicyInfo,
 } from '../../policy/index.js';
 import { runAudit, type AuditInput, type AuditOutcome } from '../../audit/run.js';
 import { toAuditReport, type AuditReport } from '../../audit/report.js';
-import { buildPolicyReports, REPORT_APIS, type ReportApi } from '../../audit/policy-report.js';
+import { buildPolicyReports, reportBlocker, REPORT_APIS, type ReportApi } from '../../audit/policy-report.js';
 import { writeReports, type WriteSummary } from '../../audit/report-writer.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 
@@ -88,28 +86,6 @@ async function choosePolicy(opts: AuditCommandOptions): Promise<{ policy: Policy
     throw new UsageError(`--level must be baseline or restricted, not ${JSON.stringify(opts.level)}`);
   }
   return { policy: policyFromLevel(level.value, version.value), warnings: [] };
-}
-
-/** The checks that pass unless violated, for a result's strictest policy. */
-export function passChecksFor(policy: Policy): (info: PolicyInfo) => readonly string[] {
-  const cache = new Map<string, readonly string[]>();
-  return (info) => {
-    const key = `${info.level}:${info.version}`;
-    let ids = cache.get(key);
-    if (ids === undefined) {
-      const a = policy.assignments.find(
-        (x) => x.info.level === info.level && x.info.version === info.version,
-      );
-      if (a !== undefined) ids = a.checks.map((c) => c.id);
-      else {
-        const level = parseLevel(info.level);
-        const version = parseVersion(info.version);
-        ids = level.ok && version.ok ? checksFor(level.value, version.value).map((c) => c.id) : [];
-      }
-      cache.set(key, ids);
-    }
-    return ids;
-  };
 }
 
 async function defaultOpenSource(opts: AuditCommandOptions): Promise<ClusterSource> {
@@ -198,10 +174,8 @@ export async function runAuditCommand(files: string[], opts: AuditCommandOptions
     if (opts.output === undefined) stdout.write(text);
     else await writeFile(opts.output, text);
     if (opts.writeReports && source !== null) {
-      const written = await writePolicyReports(source, outcome, policy, opts.reportApi as ReportApi);
-      stderr.write(
-        `podsec: reports: ${written.created} created, ${written.updated} updated, ${written.unchanged} unchanged, ${written.deleted} deleted\n`,
-      );
+      const written = await writePolicyReports(source, outcome, opts.reportApi as ReportApi);
+      stderr.write(reportsLine(written));
       for (const f of written.failed) stderr.write(`podsec: report ${f.namespace}/${f.name}: ${f.message}\n`);
     }
     return exitCodeFor(report);
@@ -224,16 +198,35 @@ export async function runAuditCommand(files: string[], opts: AuditCommandOptions
   }
 }
 
+export interface ReportsWritten extends WriteSummary {
+  /** Results that got no report, with why (`Deployment shop/web: no metadata.uid ...`). */
+  readonly unreported: string[];
+}
+
 async function writePolicyReports(
   source: ClusterSource,
   outcome: AuditOutcome,
-  policy: Policy,
   api: ReportApi,
-): Promise<WriteSummary> {
-  const pass = passChecksFor(policy);
-  const desired = outcome.results.flatMap((r) =>
-    buildPolicyReports(r, { api, passChecks: (x) => pass(x.verdict.policy) }),
-  );
+): Promise<ReportsWritten> {
+  const unreported: string[] = [];
+  const desired = outcome.results.flatMap((r) => {
+    const blocker = reportBlocker(r);
+    if (blocker === null) return buildPolicyReports(r, { api });
+    unreported.push(`${r.kind} ${r.namespace === null ? '' : `${r.namespace}/`}${r.name}: ${blocker}`);
+    return [];
+  });
   // A LIST that failed would make its workloads look deleted: keep their reports then.
-  return writeReports(source, desired, { api, deleteStale: outcome.problems.length === 0 });
+  const written = await writeReports(source, desired, { api, deleteStale: outcome.problems.length === 0 });
+  return { ...written, unreported };
+}
+
+/** The run's summary line; results without a report are counted and the first few named. */
+export function reportsLine(w: ReportsWritten): string {
+  let line = `podsec: reports: ${w.created} created, ${w.updated} updated, ${w.unchanged} unchanged, ${w.deleted} deleted`;
+  if (w.unreported.length > 0) {
+    const shown = w.unreported.slice(0, 5).join('; ');
+    const more = w.unreported.length > 5 ? `; and ${w.unreported.length - 5} more` : '';
+    line += `; ${w.unreported.length} ${w.unreported.length === 1 ? 'result' : 'results'} without a report (${shown}${more})`;
+  }
+  return `${line}\n`;
 }
