@@ -21,11 +21,13 @@ import {
 import { Health } from '../observability/health.js';
 import { silentLogger } from '../observability/logger.js';
 import { WebhookMetrics } from '../observability/metrics.js';
+import type { TLSSocket } from 'node:tls';
 import {
   JsonDepthScanner,
   startWebhookServer,
   type AdmissionHandlerFn,
   type WebhookServer,
+  type WebhookServerOptions,
 } from './server.js';
 import type { AdmissionDecision } from './types.js';
 
@@ -472,6 +474,73 @@ describe('property: random and mutated reviews', () => {
     expect((await call(server.port, ca, { path: '/healthz' })).status).toBe(200);
     const ok = await postReview(server.port, ca, makeReview('after', makePodObject()));
     expect(ok.json()).toMatchObject({ response: { uid: 'after', allowed: true } });
+  });
+});
+
+describe('connection limits', () => {
+  const servers: WebhookServer[] = [];
+  const sockets: TLSSocket[] = [];
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await Promise.all(servers.map((s) => s.close()));
+  });
+  const start = async (extra: Partial<WebhookServerOptions>): Promise<WebhookServer> => {
+    const s = await startWebhookServer({
+      port: 0,
+      host: '127.0.0.1',
+      tlsCertFile: certs.certFile,
+      tlsKeyFile: certs.keyFile,
+      handler: stubHandler,
+      metrics: new WebhookMetrics(),
+      health: new Health([]),
+      logger: silentLogger(),
+      shutdownGraceMs: 200,
+      ...extra,
+    });
+    servers.push(s);
+    return s;
+  };
+  const open = async (port: number): Promise<TLSSocket> => {
+    const s = await rawTls(port, ca);
+    sockets.push(s);
+    return s;
+  };
+  const closed = (s: TLSSocket): Promise<void> =>
+    new Promise((resolve) => (s.closed ? resolve() : s.once('close', () => resolve())));
+
+  it.each([
+    { name: 'a connection that never sends a request', request: false },
+    { name: 'a kept-alive connection after its answer', request: true },
+  ])('$name is closed once idle; the server keeps serving', async ({ request }) => {
+    const s = await start({ idleTimeoutMs: 300, keepAliveTimeoutMs: 200 });
+    const socket = await open(s.port);
+    if (request) {
+      socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      const head = await new Promise<string>((resolve) =>
+        socket.once('data', (c: Buffer) => resolve(c.toString('latin1'))),
+      );
+      expect(head).toMatch(/^HTTP\/1\.1 200 /);
+      expect(head).toMatch(/keep-alive/i);
+    }
+    await closed(socket); // the test times out when the server never closes it
+    expect((await call(s.port, ca, { path: '/healthz' })).status).toBe(200);
+  });
+
+  it('connections beyond --max-connections are dropped; others are served, and room frees up', async () => {
+    const s = await start({ maxConnections: 2 });
+    const held = [await open(s.port), await open(s.port)];
+    await expect(rawTls(s.port, ca)).rejects.toThrow();
+    held[0]!.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    const head = await new Promise<string>((resolve) =>
+      held[0]!.once('data', (c: Buffer) => resolve(c.toString('latin1'))),
+    );
+    expect(head).toMatch(/^HTTP\/1\.1 200 /);
+    held[1]!.destroy();
+    const ok = await waitFor(async () => {
+      const r = await call(s.port, ca, { path: '/healthz' }).catch(() => undefined);
+      return r?.status === 200 ? r : undefined;
+    });
+    expect(ok.status).toBe(200);
   });
 });
 

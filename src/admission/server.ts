@@ -40,6 +40,15 @@ export interface WebhookServerOptions {
   readonly headersTimeoutMs?: number | undefined;
   /** TLS handshake deadline; default 5 s. */
   readonly handshakeTimeoutMs?: number | undefined;
+  /** How long a connection is kept open after an answer, waiting for the next request; default 5 s. */
+  readonly keepAliveTimeoutMs?: number | undefined;
+  /**
+   * A connection silent this long is closed, whatever state it is in (one that completed its
+   * handshake and never sent a request included); default 30 s.
+   */
+  readonly idleTimeoutMs?: number | undefined;
+  /** Connections beyond this many are dropped at once (the API server retries elsewhere); default 2048. */
+  readonly maxConnections?: number | undefined;
   /** Certificate polling interval (fs.watch is the fast path); default 10 s. */
   readonly certificatePollMs?: number | undefined;
   /** How long close() waits for requests in flight before cutting connections; default 3 s. */
@@ -66,6 +75,7 @@ export interface WebhookServer {
 
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_JSON_DEPTH = 100;
+export const DEFAULT_MAX_CONNECTIONS = 2048;
 
 type ErrorName =
   | 'bad_request'
@@ -268,6 +278,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   const headersTimeoutMs = Math.min(options.headersTimeoutMs ?? 5_000, requestTimeoutMs);
   const graceMs = options.shutdownGraceMs ?? 3_000;
+  const keepAliveTimeout = options.keepAliveTimeoutMs ?? 5_000;
   const delayMs = options.shutdownDelayMs ?? 0;
   /** Set once close() starts: every answer then closes its connection, so clients reconnect elsewhere. */
   let draining = false;
@@ -291,12 +302,28 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     handshakeTimeout: options.handshakeTimeoutMs ?? 5_000,
     requestTimeout: requestTimeoutMs,
     headersTimeout: headersTimeoutMs,
-    keepAliveTimeout: 30_000,
+    keepAliveTimeout,
     // Node checks the request and header deadlines on this interval (30 s by default).
     connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(headersTimeoutMs / 2))),
     maxHeaderSize: 16 * 1024,
   });
-  server.keepAliveTimeout = 30_000;
+  server.keepAliveTimeout = keepAliveTimeout;
+  // The request and header deadlines only start with a request's first byte: without a socket
+  // timeout, a connection that never sends one would stay open for ever.
+  server.setTimeout(options.idleTimeoutMs ?? 30_000, (socket: Socket) => socket.destroy());
+  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  let dropped = 0;
+  let dropLogged = 0;
+  server.on('drop', () => {
+    dropped++;
+    const now = Date.now();
+    if (now - dropLogged < 10_000) return;
+    dropLogged = now;
+    logger.warn(
+      { maxConnections: server.maxConnections, droppedSoFar: dropped },
+      'connection dropped: the connection limit is reached',
+    );
+  });
 
   const fail = (res: ServerResponse, status: number, message: string, close = false): void => {
     metrics.httpError(status);

@@ -205,6 +205,12 @@ describe('podsec webhook start-up errors', () => {
     },
     { name: 'bad log level', opts: { logLevel: 'loud' }, error: UsageError, message: /--log-level/ },
     {
+      name: 'bad connection limit',
+      opts: { maxConnections: '0' },
+      error: UsageError,
+      message: /--max-connections/,
+    },
+    {
       name: 'bad shutdown delay',
       opts: { shutdownDelay: 'soon' },
       error: UsageError,

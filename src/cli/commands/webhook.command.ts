@@ -21,6 +21,11 @@ export function defineWebhook(program: Command): void {
     .option('--context <name>', 'kubeconfig context')
     .option('--max-body-bytes <n>', 'largest AdmissionReview accepted', String(8 * 1024 * 1024))
     .option(
+      '--max-connections <n>',
+      'simultaneous connections accepted; more are dropped (idle ones close after 30 s, kept-alive ones 5 s after their answer)',
+      '2048',
+    )
+    .option(
       '--shutdown-delay <duration>',
       'on SIGTERM, keep serving this long (already not ready) while endpoints update, then drain',
       '5s',
@@ -38,6 +43,7 @@ export function defineWebhook(program: Command): void {
         kubeconfig: opts['kubeconfig'],
         context: opts['context'],
         maxBodyBytes: opts['maxBodyBytes'],
+        maxConnections: opts['maxConnections'],
         shutdownDelay: opts['shutdownDelay'],
         logLevel: opts['logLevel'],
       });

@@ -5,7 +5,12 @@
  * good one stays in force, because a typo in a ConfigMap must not switch enforcement off.
  */
 import { createAdmissionHandler } from '../../admission/handler.js';
-import { startWebhookServer, DEFAULT_MAX_BODY_BYTES, type WebhookServer } from '../../admission/server.js';
+import {
+  startWebhookServer,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_CONNECTIONS,
+  type WebhookServer,
+} from '../../admission/server.js';
 import type { PolicySnapshot } from '../../admission/types.js';
 import type { KubeObject } from '../../kube/types.js';
 import type { ClusterSource } from '../../kube/cluster-source/types.js';
@@ -28,6 +33,8 @@ export interface WebhookOptions {
   readonly kubeconfig?: string | undefined;
   readonly context?: string | undefined;
   readonly maxBodyBytes?: string | undefined;
+  /** Simultaneous connections accepted; default 2048. */
+  readonly maxConnections?: string | undefined;
   /** `5s` (default), `500ms`, `0`: how long a stopping webhook keeps serving while not ready. */
   readonly shutdownDelay?: string | undefined;
   readonly logLevel?: string | undefined;
@@ -75,6 +82,15 @@ function parseMaxBody(text: string | undefined): number {
   const n = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1024) {
     throw new UsageError(`--max-body-bytes must be a whole number of bytes, at least 1024, got "${text}"`);
+  }
+  return n;
+}
+
+function parseMaxConnections(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_MAX_CONNECTIONS;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > 1_000_000) {
+    throw new UsageError(`--max-connections must be a whole number from 1 to 1000000, got "${text}"`);
   }
   return n;
 }
@@ -135,6 +151,7 @@ export async function startWebhook(
   const port = parsePort(opts.port);
   const maxBodyBytes = parseMaxBody(opts.maxBodyBytes);
   const shutdownDelayMs = parseShutdownDelay(opts.shutdownDelay);
+  const maxConnections = parseMaxConnections(opts.maxConnections);
   const logger =
     runtime.logger ?? createLogger({ level: parseLogLevel(opts.logLevel), component: 'webhook' });
   if (opts.state !== undefined && opts.kubeconfig !== undefined) {
@@ -203,6 +220,7 @@ export async function startWebhook(
       tlsCertFile: opts.tlsCert,
       tlsKeyFile: opts.tlsKey,
       maxBodyBytes,
+      maxConnections,
       shutdownDelayMs,
       shutdownGraceMs: SHUTDOWN_GRACE_MS,
       handler,
