@@ -18,6 +18,7 @@ export const KUSTOMIZATIONS = [
   'deploy/overlays/cert-manager',
   'deploy/overlays/aks',
   'deploy/overlays/workloads-deny',
+  'deploy/overlays/openreports',
   'deploy/node-agents',
 ] as const;
 

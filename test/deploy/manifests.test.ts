@@ -98,21 +98,23 @@ describe.runIf(kubectlSuiteRuns('deploy manifests'))('rendered deploy/base', () 
     [
       'podsec-audit',
       [
+        // The audit only LISTs what it judges and never watches or patches reports; the
+        // recorded calls of a real audit hold these verbs to the code (audit-rbac.test.ts).
         {
           apiGroups: [''],
           resources: ['pods', 'namespaces', 'replicationcontrollers', 'podtemplates'],
-          verbs: ['get', 'list', 'watch'],
+          verbs: ['list'],
         },
         {
           apiGroups: ['apps'],
           resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets'],
-          verbs: ['get', 'list', 'watch'],
+          verbs: ['list'],
         },
-        { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: ['list'] },
         {
           apiGroups: ['wgpolicyk8s.io'],
           resources: ['policyreports'],
-          verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+          verbs: ['get', 'list', 'create', 'update', 'delete'],
         },
       ],
     ],
@@ -120,20 +122,26 @@ describe.runIf(kubectlSuiteRuns('deploy manifests'))('rendered deploy/base', () 
     expect(get<Rule[]>(find(objs(), 'ClusterRole', name), 'rules')).toEqual(rules);
   });
 
-  it('no ClusterRole grants leases, secrets, wildcards or writes outside PolicyReports', () => {
-    for (const role of objs().filter((o) => o.kind === 'ClusterRole')) {
-      for (const rule of get<Rule[]>(role, 'rules')) {
-        expect(rule.resources).not.toContain('leases');
-        expect(rule.resources).not.toContain('secrets');
-        expect([...(rule.resources ?? []), ...(rule.verbs ?? []), ...(rule.apiGroups ?? [])]).not.toContain(
-          '*',
-        );
-        if (rule.verbs?.some((v) => !['get', 'list', 'watch'].includes(v))) {
-          expect(rule.resources).toEqual(['policyreports']);
+  it.each(KUSTOMIZATIONS)(
+    '%s: no ClusterRole grants leases, secrets, wildcards, patch, or writes outside reports',
+    (dir) => {
+      for (const role of renderObjects(dir).filter((o) => o.kind === 'ClusterRole')) {
+        for (const rule of get<Rule[]>(role, 'rules')) {
+          expect(rule.resources).not.toContain('leases');
+          expect(rule.resources).not.toContain('secrets');
+          expect(rule.verbs).not.toContain('patch');
+          expect([...(rule.resources ?? []), ...(rule.verbs ?? []), ...(rule.apiGroups ?? [])]).not.toContain(
+            '*',
+          );
+          if (rule.verbs?.some((v) => !['get', 'list', 'watch'].includes(v))) {
+            expect(`${rule.apiGroups?.join()}/${rule.resources?.join()}`).toMatch(
+              /^(wgpolicyk8s\.io\/policyreports|openreports\.io\/reports)$/,
+            );
+          }
         }
       }
-    }
-  });
+    },
+  );
 
   it('the audit manages Leases only in podsec-system, through a Role', () => {
     const role = find(objs(), 'Role', 'podsec-audit-leader-election');
@@ -281,14 +289,17 @@ describe.runIf(kubectlSuiteRuns('deploy manifests'))('rendered deploy/base', () 
   });
 
   it.each([
-    ['PolicyReport', 'policyreports.wgpolicyk8s.io', 'Namespaced'],
-    ['ClusterPolicyReport', 'clusterpolicyreports.wgpolicyk8s.io', 'Cluster'],
-  ])('the %s CRD has the published shape', (kind, name, scope) => {
-    const crd = find(objs(), 'CustomResourceDefinition', name);
+    ['deploy/base', 'PolicyReport', 'policyreports.wgpolicyk8s.io', 'Namespaced', 'v1alpha2'],
+    ['deploy/base', 'ClusterPolicyReport', 'clusterpolicyreports.wgpolicyk8s.io', 'Cluster', 'v1alpha2'],
+    ['deploy/overlays/openreports', 'Report', 'reports.openreports.io', 'Namespaced', 'v1alpha1'],
+    ['deploy/overlays/openreports', 'ClusterReport', 'clusterreports.openreports.io', 'Cluster', 'v1alpha1'],
+  ])('%s: the %s CRD has the published shape', (dir, kind, name, scope, version) => {
+    const crd = find(renderObjects(dir), 'CustomResourceDefinition', name);
     expect(get<string>(crd, 'spec', 'scope')).toBe(scope);
     expect(get<string>(crd, 'spec', 'names', 'kind')).toBe(kind);
+    expect(get<string>(crd, 'spec', 'names', 'plural')).toBe(name.split('.')[0]);
     const v = get<Record<string, unknown>>(crd, 'spec', 'versions', 0);
-    expect([v['name'], v['served'], v['storage']]).toEqual(['v1alpha2', true, true]);
+    expect([v['name'], v['served'], v['storage']]).toEqual([version, true, true]);
     const schema = get<Record<string, unknown>>(v, 'schema', 'openAPIV3Schema', 'properties');
     const counts = Object.keys(get<object>(schema, 'summary', 'properties'));
     expect(counts.sort()).toEqual(['error', 'fail', 'pass', 'skip', 'warn']);
@@ -307,6 +318,18 @@ describe.runIf(kubectlSuiteRuns('deploy manifests'))('rendered deploy/base', () 
       expect(result).toHaveProperty(field);
     }
     expect(schema).toHaveProperty('scope');
+    // OpenReports adds the producer at the top and the producer/consumer contract.
+    if (version === 'v1alpha1') {
+      expect(get<string>(schema, 'source', 'type')).toBe('string');
+      const limits = get<Record<string, unknown>>(
+        schema,
+        'configuration',
+        'properties',
+        'limits',
+        'properties',
+      );
+      expect(Object.keys(limits).sort()).toEqual(['maxResults', 'statusFilter']);
+    }
   });
 });
 
@@ -346,6 +369,42 @@ describe.runIf(kubectlSuiteRuns('deploy overlays'))('overlays', () => {
       expect(w.namespaceSelector.matchExpressions).toHaveLength(1);
     }
     expect(webhookOf(objs, 'podsec-enforce').failurePolicy).toBe('Fail');
+  });
+
+  it('openreports: Report CRDs instead of PolicyReport ones, the audit writes them, its RBAC follows', () => {
+    const base = renderObjects('deploy/base');
+    const objs = renderObjects('deploy/overlays/openreports');
+    const crds = (list: K8sObject[]) =>
+      list
+        .filter((o) => o.kind === 'CustomResourceDefinition')
+        .map((o) => o.metadata.name)
+        .sort();
+    expect(crds(objs)).toEqual(['clusterreports.openreports.io', 'reports.openreports.io']);
+    const args = get<string[]>(
+      find(objs, 'Deployment', 'podsec-audit'),
+      'spec',
+      'template',
+      'spec',
+      'containers',
+      0,
+      'args',
+    );
+    expect(args).toContain('--report-api=openreports.io/v1alpha1');
+    expect(args.filter((a) => a.startsWith('--report-api'))).toHaveLength(1);
+    const rules = get<Rule[]>(find(objs, 'ClusterRole', 'podsec-audit'), 'rules');
+    const baseRules = get<Rule[]>(find(base, 'ClusterRole', 'podsec-audit'), 'rules');
+    expect(rules.slice(0, 3)).toEqual(baseRules.slice(0, 3));
+    expect(rules[3]).toEqual({
+      apiGroups: ['openreports.io'],
+      resources: ['reports'],
+      verbs: ['get', 'list', 'create', 'update', 'delete'],
+    });
+    expect(rules).toHaveLength(4);
+    // Everything else is deploy/base as it is.
+    const changed = (o: K8sObject) =>
+      o.kind === 'CustomResourceDefinition' ||
+      (o.metadata.name === 'podsec-audit' && ['Deployment', 'ClusterRole'].includes(o.kind));
+    expect(objs.filter((o) => !changed(o))).toEqual(base.filter((o) => !changed(o)));
   });
 
   it('workloads-deny: the advisory registration fails closed; nothing else changes', () => {
