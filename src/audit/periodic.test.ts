@@ -99,3 +99,69 @@ describe('runPeriodically with a Lease', () => {
     expect((lease?.['spec'] as { holderIdentity?: string } | undefined)?.holderIdentity ?? '').toBe('');
   });
 });
+
+describe('runPeriodically: stopping and losing the lease', () => {
+  const cases: { name: string; useLease: boolean; steal: boolean; want: RegExp[]; not: RegExp[] }[] = [
+    {
+      name: 'a requested stop without a Lease exits 0 and says stopping',
+      useLease: false,
+      steal: false,
+      want: [/^stopping \(asked to stop\)$/],
+      not: [/lost the lease/],
+    },
+    {
+      name: 'a requested stop of the leader exits 0, says stopping, and does not claim a lost lease',
+      useLease: true,
+      steal: false,
+      want: [/^leading/, /^stopping \(asked to stop\)$/],
+      not: [/lost the lease/],
+    },
+    {
+      name: 'a lease taken away while running is logged as lost',
+      useLease: true,
+      steal: true,
+      want: [/^leading/, /^lost the lease: another replica audits now$/, /^stopping/],
+      not: [],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const dir = stateDir();
+      const stop = new AbortController();
+      const logs: string[] = [];
+      const done = runPeriodically({
+        source: source(dir),
+        intervalMs: 20,
+        useLease: c.useLease,
+        leaseNamespace: 'podsec-system',
+        identity: 'replica-a',
+        lease: FAST_LEASE,
+        // Every pass finds something: a requested stop must still exit 0.
+        run: () => Promise.resolve(1),
+        log: (m) => logs.push(m),
+        signal: stop.signal,
+      });
+      await sleep(300);
+      if (c.steal) {
+        const s = source(dir);
+        const ref = {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          namespace: 'podsec-system',
+          name: 'podsec-audit',
+        };
+        const lease = await s.get(ref);
+        const now = new Date().toISOString().replace('Z', '000Z');
+        await s.update({
+          ...lease!,
+          spec: { holderIdentity: 'intruder', leaseDurationSeconds: 60, acquireTime: now, renewTime: now },
+        });
+        for (let i = 0; i < 40 && !logs.some((m) => m.startsWith('lost')); i++) await sleep(50);
+      }
+      stop.abort();
+      expect(await done).toBe(0);
+      for (const w of c.want) expect(logs).toContainEqual(expect.stringMatching(w));
+      for (const n of c.not) expect(logs).not.toContainEqual(expect.stringMatching(n));
+    });
+  }
+});

@@ -1,7 +1,9 @@
 /**
- * `--interval`: audit, wait, audit again until SIGTERM (or the caller's signal). With the API
- * server several replicas may run; a Lease makes sure only the leader audits, so reports are
- * not written twice. A failed pass is logged and the loop goes on: the next interval retries.
+ * `--interval`: audit, wait, audit again until SIGTERM (or the caller's signal). Several replicas
+ * may run, on the API server or on one --state directory (whose ClusterSource writes with
+ * cross-process compare-and-swap under DIR/.podsec/); a Lease makes sure only the leader audits,
+ * so reports are not written twice. A failed pass is logged and the loop goes on: the next
+ * interval retries.
  */
 import { hostname } from 'node:os';
 import type { ClusterSource } from '../kube/cluster-source/types.js';
@@ -58,14 +60,28 @@ export async function loop(
   return last;
 }
 
+/**
+ * Audits every interval until stopped. A requested stop (SIGTERM, SIGINT, the caller's signal) is
+ * not a failure: it logs `stopping` and returns 0. Otherwise the last pass's exit code is returned.
+ * `lost the lease` is logged only when leadership ends while the loop is still meant to run.
+ */
 export async function runPeriodically(opts: PeriodicOptions): Promise<number> {
   const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  opts.signal?.addEventListener('abort', stop, { once: true });
+  const stopFor = (why: string) => (): void => {
+    if (controller.signal.aborted) return;
+    opts.log(`stopping (${why})`);
+    controller.abort();
+  };
+  const onTerm = stopFor('SIGTERM');
+  const onInt = stopFor('SIGINT');
+  const onAbort = stopFor('asked to stop');
+  process.once('SIGTERM', onTerm);
+  process.once('SIGINT', onInt);
+  if (opts.signal?.aborted === true) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const result = (last: number): number => (controller.signal.aborted ? 0 : last);
   try {
-    if (!opts.useLease) return await loop(opts.run, opts.intervalMs, controller.signal, opts.log);
+    if (!opts.useLease) return result(await loop(opts.run, opts.intervalMs, controller.signal, opts.log));
     const { runWithLease } = await import('../kube/leader-election.js');
     let last = 0;
     await runWithLease({
@@ -81,14 +97,17 @@ export async function runPeriodically(opts: PeriodicOptions): Promise<number> {
         const both = AbortSignal.any([leading, controller.signal]);
         last = await loop(opts.run, opts.intervalMs, both, opts.log);
       },
-      onStoppedLeading: () => opts.log('lost the lease: another replica audits now'),
+      onStoppedLeading: () => {
+        // On a requested stop the lease is released on purpose: nothing was lost.
+        if (!controller.signal.aborted) opts.log('lost the lease: another replica audits now');
+      },
       signal: controller.signal,
       onError: (err) => opts.log(`lease: ${err instanceof Error ? err.message : String(err)}`),
     });
-    return last;
+    return result(last);
   } finally {
-    process.off('SIGTERM', stop);
-    process.off('SIGINT', stop);
-    opts.signal?.removeEventListener('abort', stop);
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+    opts.signal?.removeEventListener('abort', onAbort);
   }
 }
