@@ -46,6 +46,11 @@ export interface AuditCommandOptions {
   openSource?: () => Promise<ClusterSource>;
   /** Stops --interval (SIGTERM does the same). */
   signal?: AbortSignal;
+  /** Lease identity and timing for --interval (tests run two replicas in one process). */
+  lease?: {
+    identity: string;
+    timing?: { durationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+  };
   /** Clock for reports (tests pin it). */
   now?: () => Date;
 }
@@ -187,8 +192,12 @@ export async function runAuditCommand(files: string[], opts: AuditCommandOptions
     return await runPeriodically({
       source,
       intervalMs,
-      useLease: opts.state === undefined,
+      // The API server and a --state directory both give cross-process compare-and-swap, so the
+      // Lease works on either: two processes on one state directory never both audit.
+      useLease: true,
       leaseNamespace: opts.leaseNamespace ?? 'podsec-system',
+      ...(opts.lease === undefined ? {} : { identity: opts.lease.identity }),
+      ...(opts.lease?.timing === undefined ? {} : { lease: opts.lease.timing }),
       run: once,
       log: (m) => stderr.write(`podsec: ${m}\n`),
       ...(opts.signal === undefined ? {} : { signal: opts.signal }),
