@@ -1,7 +1,8 @@
 /**
  * Property test of the admission core: random and mutated AdmissionReviews, through decodeReview
  * and the handler, never throw and always give a well-formed answer (uid echoed, allowed a
- * boolean, status 403 exactly when denied, valid audit keys, warnings within the limits).
+ * boolean, a status exactly when denied (403 Forbidden for a policy denial or a fault, 422 Invalid
+ * for invalid namespace labels), valid audit keys, warnings within the limits).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -228,6 +229,8 @@ function runeCount(s: string): number {
 }
 
 const seen = new Set<string>();
+/** The status codes of the denials seen. */
+const codes = new Set<number>();
 
 async function checkOne(value: unknown): Promise<void> {
   const decoded = decodeReview(value);
@@ -248,9 +251,19 @@ async function checkOne(value: unknown): Promise<void> {
     expect(typeof round.response.allowed).toBe('boolean');
     if (round.response.allowed) expect(round.response.status).toBeUndefined();
     else {
-      expect(round.response.status?.code).toBe(403);
-      expect(round.response.status?.reason).toBe('Forbidden');
-      expect(round.response.status?.message).toMatch(/forbidden: /);
+      const status = round.response.status;
+      expect([403, 422]).toContain(status?.code);
+      codes.add(status?.code ?? 0);
+      if (status?.code === 403) {
+        expect(status.reason).toBe('Forbidden');
+        expect(status.message).toMatch(/forbidden: /);
+      } else {
+        // Only a namespace's own labels are ever invalid.
+        expect(decoded.request.resource.resource).toBe('namespaces');
+        expect(status?.reason).toBe('Invalid');
+        expect(status?.message).toMatch(/ is invalid: /);
+        expect(status?.details?.causes.length).toBeGreaterThan(0);
+      }
     }
     for (const key of Object.keys(round.response.auditAnnotations ?? {})) {
       expect(isValidAuditAnnotationKey(key)).toBe(true);
@@ -273,6 +286,7 @@ describe('admission core properties', () => {
     await fc.assert(fc.asyncProperty(arbRequest, checkOne), { numRuns: 400, seed: 20261122 });
     // The generator reaches every kind of answer, so the property is not vacuous.
     expect([...seen].sort()).toEqual(['allow', 'audit', 'deny', 'error', 'exempt', 'skip', 'warn']);
+    expect([...codes].sort()).toEqual([403, 422]);
   });
 
   it('mutated reviews never throw: 400 from decode or a well-formed answer', async () => {

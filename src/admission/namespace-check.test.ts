@@ -7,6 +7,7 @@ import type { KubeObject } from '../kube/types.js';
 type Obj = Record<string, any>;
 import { compilePolicy, loadConfigText } from '../policy/index.js';
 import { createAdmissionHandler } from './handler.js';
+import { encodeResponse } from './review.js';
 import { checkPodsInNamespace, enforceBecameStricter, namespacePolicy } from './namespace-check.js';
 import type { LevelVersion } from './namespace-check.js';
 import type { AdmissionRequest, Operation, PolicySnapshot } from './types.js';
@@ -110,7 +111,7 @@ describe('namespace label validation', () => {
       old: null,
       allowed: false,
       message:
-        'namespaces "team" is forbidden: invalid Pod Security labels: pod-security.kubernetes.io/enforce: invalid level "strict" (must be privileged, baseline or restricted)',
+        'Namespace "team" is invalid: metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: "strict": must be one of privileged, baseline, restricted',
     },
     {
       name: 'CREATE, invalid version',
@@ -119,7 +120,7 @@ describe('namespace label validation', () => {
       old: null,
       allowed: false,
       message:
-        'namespaces "team" is forbidden: invalid Pod Security labels: pod-security.kubernetes.io/enforce-version: invalid version "v1.030" (must be latest or v1.N)',
+        'Namespace "team" is invalid: metadata.labels[pod-security.kubernetes.io/enforce-version]: Invalid value: "v1.030": must be "latest" or "v1.x"',
     },
     {
       name: 'UPDATE introducing an invalid label',
@@ -128,7 +129,29 @@ describe('namespace label validation', () => {
       old: {},
       allowed: false,
       message:
-        'namespaces "team" is forbidden: invalid Pod Security labels: pod-security.kubernetes.io/warn: invalid level "Restricted" (must be privileged, baseline or restricted)',
+        'Namespace "team" is invalid: metadata.labels[pod-security.kubernetes.io/warn]: Invalid value: "Restricted": must be one of privileged, baseline, restricted',
+    },
+    {
+      name: 'CREATE, several invalid labels: all named, in PSA order, bracketed',
+      op: 'CREATE' as const,
+      labels: {
+        'pod-security.kubernetes.io/warn': 'loose',
+        [ENFORCE]: 'strictest',
+        'pod-security.kubernetes.io/audit-version': '1.30',
+      },
+      old: null,
+      allowed: false,
+      message:
+        'Namespace "team" is invalid: [metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: "strictest": must be one of privileged, baseline, restricted, metadata.labels[pod-security.kubernetes.io/audit-version]: Invalid value: "1.30": must be "latest" or "v1.x", metadata.labels[pod-security.kubernetes.io/warn]: Invalid value: "loose": must be one of privileged, baseline, restricted]',
+    },
+    {
+      name: 'UPDATE changing one invalid label into another',
+      op: 'UPDATE' as const,
+      labels: { [ENFORCE]: 'strictest' },
+      old: { [ENFORCE]: 'strict' },
+      allowed: false,
+      message:
+        'Namespace "team" is invalid: metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: "strictest": must be one of privileged, baseline, restricted',
     },
     {
       name: 'UPDATE keeping the same invalid label (other edits allowed, as PSA)',
@@ -142,9 +165,34 @@ describe('namespace label validation', () => {
     expect(d.response.allowed).toBe(allowed);
     expect(d.metrics.kind).toBe('Namespace');
     if (!allowed) {
-      expect(d.response.status).toEqual({ code: 403, reason: 'Forbidden', message });
+      // As PSA: the API server's 422 Invalid for the object, not a 403 policy denial.
+      expect(d.response.status).toMatchObject({ code: 422, reason: 'Invalid', message });
       expect(d.metrics.decision).toBe('deny');
     }
+  });
+
+  it('an invalid label answers with one FieldValueInvalid cause per label, as NewInvalid', async () => {
+    const d = await handlerFor([])(
+      nsRequest('CREATE', { [ENFORCE]: 'strictest', [`${ENFORCE}-version`]: 'v2.0' }),
+    );
+    const encoded = encodeResponse('u', d.response);
+    expect(encoded.response.status?.details).toEqual({
+      name: 'team',
+      group: '',
+      kind: 'Namespace',
+      causes: [
+        {
+          reason: 'FieldValueInvalid',
+          message: 'Invalid value: "strictest": must be one of privileged, baseline, restricted',
+          field: 'metadata.labels[pod-security.kubernetes.io/enforce]',
+        },
+        {
+          reason: 'FieldValueInvalid',
+          message: 'Invalid value: "v2.0": must be "latest" or "v1.x"',
+          field: 'metadata.labels[pod-security.kubernetes.io/enforce-version]',
+        },
+      ],
+    });
   });
 
   it('DELETE and subresources are not looked at', async () => {

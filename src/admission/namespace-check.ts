@@ -1,7 +1,9 @@
 /**
  * Namespace requests, as Pod Security Admission answers them: invalid pod-security labels are
- * refused (on UPDATE only when the problems changed, so a namespace that already carries a bad
- * label can still be edited), and making the enforce level stricter never denies but dry-runs
+ * refused as the API server refuses an invalid object (422 Invalid, one field error per label:
+ * `metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: "x": must be one of ...`),
+ * on UPDATE only when the problems changed, so a namespace that already carries a bad label can
+ * still be edited; and making the enforce level stricter never denies but dry-runs
  * the namespace's existing pods against the new level and answers with warnings. The dry-run is
  * bounded like PSA's (3,000 pods, 1 s), checks one pod per controller first so a big Deployment
  * cannot hide the others, and groups pods by identical reasons.
@@ -17,7 +19,13 @@ import {
   PSA_LABEL_PREFIX,
 } from '../policy/index.js';
 import type { ActiveCheck, Level, Policy, PolicyVersion } from '../policy/index.js';
-import type { AdmissionDecision, AdmissionRequest, AdmissionResponse, Decision } from './types.js';
+import type {
+  AdmissionDecision,
+  AdmissionRequest,
+  AdmissionResponse,
+  Decision,
+  StatusCause,
+} from './types.js';
 
 export const NAMESPACE_MAX_PODS_TO_CHECK = 3000;
 export const NAMESPACE_POD_CHECK_TIMEOUT_MS = 1000;
@@ -245,8 +253,49 @@ function decide(
   };
 }
 
-function sameErrors(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((e, i) => e === b[i]);
+/** One invalid label, as apimachinery's `field.Invalid(metadata.labels[<key>], value, detail)`. */
+export interface LabelFieldError {
+  readonly field: string;
+  readonly value: string;
+  readonly detail: string;
+}
+
+const LEVEL_DETAIL = 'must be one of privileged, baseline, restricted';
+const VERSION_DETAIL = 'must be "latest" or "v1.x"';
+
+function isLevelText(text: string): boolean {
+  return text === 'privileged' || text === 'baseline' || text === 'restricted';
+}
+
+/**
+ * The pod-security labels that PSA refuses, in PSA's order (enforce, enforce-version, audit,
+ * audit-version, warn, warn-version) and with PSA's details. Empty when every label is valid.
+ */
+export function labelFieldErrors(labels: Readonly<Record<string, string>>): LabelFieldError[] {
+  const errors: LabelFieldError[] = [];
+  for (const mode of MODES) {
+    const levelKey = PSA_LABEL_PREFIX + mode;
+    const level = Object.hasOwn(labels, levelKey) ? labels[levelKey] : undefined;
+    if (level !== undefined && !isLevelText(level))
+      errors.push({ field: `metadata.labels[${levelKey}]`, value: level, detail: LEVEL_DETAIL });
+    const versionKey = `${levelKey}-version`;
+    const version = Object.hasOwn(labels, versionKey) ? labels[versionKey] : undefined;
+    if (version !== undefined && parseVersionText(version) === null)
+      errors.push({ field: `metadata.labels[${versionKey}]`, value: version, detail: VERSION_DETAIL });
+  }
+  return errors;
+}
+
+/** apimachinery's ErrorBody of an Invalid field error. Label values are plain ASCII, so JSON quoting is Go's %q. */
+function errorBody(e: LabelFieldError): string {
+  return `Invalid value: ${JSON.stringify(e.value)}: ${e.detail}`;
+}
+
+function sameErrors(a: readonly LabelFieldError[], b: readonly LabelFieldError[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((e, i) => e.field === b[i]!.field && e.value === b[i]!.value && e.detail === b[i]!.detail)
+  );
 }
 
 function namespaceName(request: AdmissionRequest): string {
@@ -255,14 +304,31 @@ function namespaceName(request: AdmissionRequest): string {
   return request.name !== '' ? request.name : request.namespace;
 }
 
-function invalidLabels(name: string, errors: readonly string[]): AdmissionResponse {
-  const who = name === '' ? 'namespaces' : `namespaces ${JSON.stringify(name)}`;
+/**
+ * PSA's answer to invalid labels: the API server's NewInvalid for the request's kind, 422 with
+ * reason Invalid, `Namespace "team" is invalid: <field error>` (several in brackets), and one
+ * cause per field error.
+ */
+export function invalidLabels(
+  request: AdmissionRequest,
+  name: string,
+  errors: readonly LabelFieldError[],
+): AdmissionResponse {
+  const { group, kind } = request.kind;
+  const qualified = group === '' ? kind : `${kind}.${group}`;
+  const texts = errors.map((e) => `${e.field}: ${errorBody(e)}`);
+  const causes: StatusCause[] = errors.map((e) => ({
+    reason: 'FieldValueInvalid',
+    message: errorBody(e),
+    field: e.field,
+  }));
   return {
     allowed: false,
     status: {
-      code: 403,
-      reason: 'Forbidden',
-      message: `${who} is forbidden: invalid Pod Security labels: ${errors.join('; ')}`,
+      code: 422,
+      reason: 'Invalid',
+      message: `${qualified} ${JSON.stringify(name)} is invalid: ${texts.length === 1 ? texts[0]! : `[${texts.join(', ')}]`}`,
+      details: { name, group, kind, causes },
     },
   };
 }
@@ -291,8 +357,9 @@ export function reviewNamespace(
   const next = namespacePolicy(labels);
   const exempt = name !== '' && policy.exemptNamespaces.has(name);
 
+  const invalid = labelFieldErrors(labels);
   if (request.operation === 'CREATE') {
-    if (next.errors.length > 0) return decide(request, invalidLabels(name, next.errors), 'deny');
+    if (invalid.length > 0) return decide(request, invalidLabels(request, name, invalid), 'deny');
     const warning = exempt ? exemptNamespaceWarning(name, next, labels) : null;
     return warning === null
       ? decide(request, ALLOWED, 'allow')
@@ -300,9 +367,11 @@ export function reviewNamespace(
   }
 
   if (request.oldObject === null) throw new Error('a namespace UPDATE request without oldObject');
-  const previous = namespacePolicy(labelsOf(request.oldObject));
-  if (next.errors.length > 0 && (previous.errors.length === 0 || !sameErrors(next.errors, previous.errors))) {
-    return decide(request, invalidLabels(name, next.errors), 'deny');
+  const oldLabels = labelsOf(request.oldObject);
+  const previous = namespacePolicy(oldLabels);
+  const wasInvalid = labelFieldErrors(oldLabels);
+  if (invalid.length > 0 && (wasInvalid.length === 0 || !sameErrors(invalid, wasInvalid))) {
+    return decide(request, invalidLabels(request, name, invalid), 'deny');
   }
   if (!enforceBecameStricter(previous.modes.enforce, next.modes.enforce))
     return decide(request, ALLOWED, 'allow');

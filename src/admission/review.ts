@@ -21,6 +21,7 @@ import { ADMISSION_API_VERSION, ADMISSION_REVIEW_KIND, OPERATIONS } from './type
 import type {
   AdmissionRequest,
   AdmissionResponse,
+  AdmissionStatus,
   EncodedReview,
   GroupVersionKind,
   GroupVersionResource,
@@ -256,16 +257,21 @@ export function encodeResponse(uid: string, response: AdmissionResponse): Encode
   const out: {
     uid: string;
     allowed: boolean;
-    status?: { code: number; message: string; reason: string };
+    status?: AdmissionStatus;
     warnings?: string[];
     auditAnnotations?: Record<string, string>;
   } = { uid, allowed: response.allowed === true };
   if (response.status !== undefined) {
-    out.status = {
-      code: response.status.code,
-      message: String(response.status.message),
-      reason: String(response.status.reason),
-    };
+    const status = response.status;
+    out.status =
+      status.details === undefined
+        ? { code: status.code, message: String(status.message), reason: String(status.reason) }
+        : {
+            code: status.code,
+            message: String(status.message),
+            reason: String(status.reason),
+            details: status.details,
+          };
   }
   if (response.warnings !== undefined && response.warnings.length > 0) {
     const warnings = limitWarnings(response.warnings);

@@ -53,10 +53,29 @@ export interface AdmissionRequest {
   readonly dryRun: boolean;
 }
 
+/** One field problem of a 422 Invalid answer, as apimachinery's StatusCause. */
+export interface StatusCause {
+  /** `FieldValueInvalid` */
+  readonly reason: string;
+  /** `Invalid value: "strictest": must be one of privileged, baseline, restricted` */
+  readonly message: string;
+  /** `metadata.labels[pod-security.kubernetes.io/enforce]` */
+  readonly field: string;
+}
+
+export interface StatusDetails {
+  readonly name: string;
+  readonly group: string;
+  readonly kind: string;
+  readonly causes: readonly StatusCause[];
+}
+
 export interface AdmissionStatus {
   readonly code: number;
   readonly message: string;
   readonly reason: string;
+  /** Only on 422 Invalid answers (invalid namespace labels), as the API server's NewInvalid. */
+  readonly details?: StatusDetails;
 }
 
 /** What the handler decides; `uid` is added by encodeResponse. */
