@@ -388,6 +388,53 @@ describe('pods: podsec.yaml assignments', () => {
   });
 });
 
+describe('enforce-policy names the strictest deny source in scope (the engine ranks and scopes)', () => {
+  const assignments = `  - {name: base-all, initiative: baseline, version: v1.30, effect: deny}
+  - {name: strict-team, initiative: restricted, effect: deny, labelSelector: {matchLabels: {team: a}}}
+  - {name: strict-other, initiative: restricted, effect: deny, namespaces: [other]}
+  - {name: strict-warn, initiative: restricted, effect: warn}
+  - {name: azure-strict, initiative: azure-restricted, effect: deny, excludedNamespaces: [app]}
+`;
+  it.each([
+    {
+      name: 'only the cluster-wide baseline pin applies',
+      labels: {},
+      podLabels: {},
+      expected: 'baseline:v1.30',
+    },
+    {
+      name: 'a newer enforce label at the same level outranks the pinned version',
+      labels: { [ENFORCE]: 'baseline' },
+      podLabels: {},
+      expected: 'baseline:latest',
+    },
+    {
+      name: 'a selected restricted assignment outranks the label',
+      labels: { [ENFORCE]: 'baseline' },
+      podLabels: { team: 'a' },
+      expected: 'restricted:latest',
+    },
+    {
+      name: 'a restricted enforce label outranks baseline assignments',
+      labels: { [ENFORCE]: 'restricted', [`${ENFORCE}-version`]: 'v1.29' },
+      podLabels: {},
+      expected: 'restricted:v1.29',
+    },
+  ])('$name: $expected', async ({ labels, podLabels, expected }) => {
+    const handler = createAdmissionHandler(
+      deps({ config: config(assignments), namespaces: { app: labels } }),
+    );
+    const d = await handler(
+      request(
+        pod((p) => {
+          Object.assign(p.metadata.labels as Record<string, string>, podLabels);
+        }),
+      ),
+    );
+    expect(d.response.auditAnnotations?.['enforce-policy']).toBe(expected);
+  });
+});
+
 describe('exemptions', () => {
   const cluster = config(
     RESTRICTED_DENY,

@@ -28,9 +28,9 @@ import {
   compilePolicy,
   evaluateObject,
   evaluatePod,
-  formatVersion,
+  inScope,
   KIND,
-  matchesSelector,
+  labelAssignments,
   PSA_LABEL_PREFIX,
 } from '../policy/index.js';
 import type {
@@ -41,7 +41,7 @@ import type {
   ObjectEvaluation,
   Policy,
 } from '../policy/index.js';
-import { formatLevelVersion, labelsOf, namespacePolicy, reviewNamespace } from './namespace-check.js';
+import { formatLevelVersion, namespacePolicy, reviewNamespace } from './namespace-check.js';
 import type {
   AdmissionDecision,
   AdmissionDeps,
@@ -481,48 +481,28 @@ const EMPTY_CONFIG = {
 interface LabelFacts {
   /** Label problems, recorded on pods as PSA records them (`error` audit annotation). */
   readonly errors: readonly string[];
-  /** The enforce label's policy, or null when it is privileged. */
-  readonly enforce: { readonly text: string; readonly rank: number } | null;
+  /** The enforce label as the engine compiles it, or null when it is privileged. */
+  readonly enforce: CompiledAssignment | null;
 }
 
 const NO_LABEL_FACTS: LabelFacts = Object.freeze({ errors: Object.freeze([]), enforce: null });
-/** Keyed by the labels object: an informer cache hands out the same object until it changes. */
+/**
+ * Keyed by the labels object: an informer cache hands out the same object until it changes. The
+ * compiled enforce assignment's info and rank depend on the label values alone, not the policy.
+ */
 const labelFacts = new WeakMap<object, LabelFacts>();
+const ENFORCE_LABEL = `${PSA_LABEL_PREFIX}enforce`;
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
-const LEVEL_RANK: Readonly<Record<string, number>> = {
-  'azure-baseline': 1,
-  baseline: 2,
-  'azure-restricted': 3,
-  restricted: 4,
-};
-
-function versionRank(version: string): number {
-  if (version === 'latest') return 100_000;
-  const minor = Number(version.slice(3));
-  return Number.isFinite(minor) ? Math.min(minor, 99_999) : 0;
-}
-
-function policyRank(level: string, version: string): number {
-  return (LEVEL_RANK[level] ?? 0) * 1_000_000 + versionRank(version);
-}
-
-function factsOf(labels: Readonly<Record<string, string>>): LabelFacts {
+function factsOf(policy: Policy, labels: Readonly<Record<string, string>>): LabelFacts {
   let facts = labelFacts.get(labels);
   if (facts === undefined) {
     facts = NO_LABEL_FACTS;
     for (const key in labels) {
       if (!key.startsWith(PSA_LABEL_PREFIX)) continue;
-      const parsed = namespacePolicy(labels);
-      const enforce = parsed.modes.enforce;
       facts = {
-        errors: parsed.errors,
-        enforce:
-          enforce.level === 'privileged'
-            ? null
-            : {
-                text: formatLevelVersion(enforce),
-                rank: policyRank(enforce.level, formatVersion(enforce.version)),
-              },
+        errors: namespacePolicy(labels).errors,
+        enforce: labelAssignments(policy, labels).find((a) => a.name === ENFORCE_LABEL) ?? null,
       };
       break;
     }
@@ -533,24 +513,23 @@ function factsOf(labels: Readonly<Record<string, string>>): LabelFacts {
 
 /**
  * PSA's `enforce-policy` annotation: the policy that enforced this pod, `<level>:<version>`. With
- * several deny sources (deny assignments in scope and the enforce label) the strictest is named;
- * with none, `privileged:latest` as PSA says for an unenforced namespace.
+ * several deny sources (deny assignments in scope and the enforce label) the strictest is named,
+ * by the engine's own ranking and scope; with none, `privileged:latest` as PSA says for an
+ * unenforced namespace.
  */
 function enforcePolicyText(policy: Policy, facts: LabelFacts, namespace: string, object: KubeObject): string {
   let best = facts.enforce;
   let podLabels: Readonly<Record<string, string>> | null = null;
   for (const a of policy.assignments) {
     if (a.effect !== 'deny') continue;
-    if (a.namespaces !== null && !a.namespaces.has(namespace)) continue;
-    if (a.excluded.has(namespace)) continue;
-    if (a.selector !== null) {
-      podLabels ??= labelsOf(object);
-      if (!matchesSelector(a.selector, podLabels)) continue;
+    if (podLabels === null) {
+      const labels = field(object.metadata, 'labels');
+      podLabels = isRecord(labels) ? (labels as Record<string, string>) : NO_LABELS;
     }
-    const rank = policyRank(a.info.level, a.info.version);
-    if (best === null || rank > best.rank) best = { text: `${a.info.level}:${a.info.version}`, rank };
+    if (!inScope(a, namespace, podLabels)) continue;
+    if (best === null || a.rank > best.rank) best = a;
   }
-  return best?.text ?? 'privileged:latest';
+  return best === null ? 'privileged:latest' : `${best.info.level}:${best.info.version}`;
 }
 
 function isPod(obj: KubeObject | null): obj is KubeObject {
@@ -631,7 +610,7 @@ export function createAdmissionHandler(deps: AdmissionDeps): AdmissionHandler {
     if (evaluation.status === 'exempt') return decision(request, EXEMPT_RESPONSES.runtimeClass, 'exempt');
 
     let annotations: Record<string, string> | null = null;
-    const facts = factsOf(labels);
+    const facts = factsOf(policy, labels);
     const problems = facts.errors;
     if (problems.length > 0)
       annotations = { [AUDIT_ANNOTATIONS.error]: `Failed to parse policy: ${problems.join('; ')}` };

@@ -364,7 +364,8 @@ export function namespaceLabelPolicy(labels: Readonly<Record<string, string>>): 
   return { assignments, errors };
 }
 
-function labelAssignments(
+/** The namespace's pod-security labels as compiled assignments (cached on the policy by label values). */
+export function labelAssignments(
   policy: Policy,
   labels: Readonly<Record<string, string>>,
 ): readonly CompiledAssignment[] {
@@ -390,7 +391,8 @@ function stringLabels(meta: ObjectMeta): Readonly<Record<string, string>> {
   return isRecord(meta.labels) ? meta.labels : {};
 }
 
-function inScope(
+/** Whether an assignment's scope (namespaces, excludedNamespaces, labelSelector) takes in an object. */
+export function inScope(
   a: CompiledAssignment,
   namespace: string | null,
   labels: Readonly<Record<string, string>>,

@@ -7,6 +7,8 @@ export {
   applicableAssignments,
   compilePolicy,
   evaluateObject,
+  inScope,
+  labelAssignments,
   namespaceLabelPolicy,
   policyFromLevel,
   PSA_LABEL_PREFIX,
