@@ -505,6 +505,35 @@ describe('exemptions', () => {
     );
     expect(d.response.auditAnnotations?.['exempted-violations']).toContain('istio-proxy');
   });
+
+  it('a partly exempted assignment words each counted check by the findings that count', async () => {
+    const cfg = config(`  - name: restricted-apps
+    initiative: restricted
+    effect: deny
+    exemptions:
+      - {checks: [capabilities_restricted], containers: [istio-proxy], reason: mesh}
+`);
+    const handler = createAdmissionHandler(
+      deps({ config: cfg, namespaces: { app: { [ENFORCE]: 'restricted' } } }),
+    );
+    const d = await handler(
+      request(
+        pod((p) => {
+          netRaw(p);
+          privileged(p);
+          p.spec.containers[0].securityContext.capabilities = { drop: ['ALL'], add: ['SYS_ADMIN'] };
+        }),
+      ),
+    );
+    const [assignment, label] = (d.response.status?.message ?? '').split('; ');
+    expect(assignment).toBe(
+      `pods "web" is forbidden: violates PodSecurity "restricted:latest" (assignment "restricted-apps"): ${PRIVILEGED_DETAIL}, unrestricted capabilities (container "app" must not add capability SYS_ADMIN)`,
+    );
+    // The enforce label has no exemption: PSA's own detail, naming both containers.
+    expect(label).toMatch(
+      /^violates PodSecurity "restricted:latest": privileged \(.*\), unrestricted capabilities \(containers "app", "istio-proxy" /,
+    );
+  });
 });
 
 describe('pods: UPDATE significance, subresources, operations', () => {

@@ -21,27 +21,24 @@
  */
 import { isRecord } from '../lib/is-record.js';
 import { extractPod } from '../kube/workloads.js';
-import type { KubeObject, ObjectMeta, PodSpec } from '../kube/types.js';
+import type { KubeObject } from '../kube/types.js';
 import {
   API_VERSION,
-  checksFor,
   compilePolicy,
   evaluateObject,
-  evaluatePod,
   inScope,
   KIND,
   labelAssignments,
   PSA_LABEL_PREFIX,
 } from '../policy/index.js';
 import type {
-  ActiveCheck,
-  CheckFailure,
+  AssignmentMessage,
   CompiledAssignment,
   Effect,
   ObjectEvaluation,
   Policy,
 } from '../policy/index.js';
-import { formatLevelVersion, namespacePolicy, reviewNamespace } from './namespace-check.js';
+import { namespacePolicy, reviewNamespace } from './namespace-check.js';
 import type {
   AdmissionDecision,
   AdmissionDeps,
@@ -267,11 +264,18 @@ function at(obj: unknown, path: readonly (string | number)[]): unknown {
 
 // ---- composing the answer ---------------------------------------------------------------
 
+interface CheckFindings {
+  /** The check's PSA reason: `unrestricted capabilities`. */
+  readonly reason: string;
+  /** podsec's wording of each finding that counted for the assignment. */
+  readonly messages: string[];
+}
+
 interface AssignmentFindings {
   readonly name: string;
   readonly mode: Mode;
-  /** check id -> messages of the findings that counted for this assignment */
-  readonly checks: Map<string, string[]>;
+  /** check id -> the findings that counted for this assignment */
+  readonly checks: Map<string, CheckFindings>;
 }
 
 const assignmentIndex = new WeakMap<Policy, ReadonlyMap<string, CompiledAssignment>>();
@@ -306,64 +310,81 @@ function modeFor(
   return mode === undefined || mode === 'enforce' ? null : mode;
 }
 
-interface Source {
-  readonly checks: readonly ActiveCheck[];
-  readonly label: string;
-  readonly suffix: string;
+/**
+ * An assignment with exemptions may have had only some findings of a check exempted: PSA's
+ * detail for that check (in the engine's message) would still name the exempted containers.
+ * True when some finding of a counted check does not count for the assignment.
+ */
+function partlyExempted(
+  g: AssignmentFindings,
+  compiled: CompiledAssignment | undefined,
+  findingsPerCheck: () => ReadonlyMap<string, number>,
+): boolean {
+  if (compiled === undefined || compiled.exemptions.length === 0) return false;
+  const totals = findingsPerCheck();
+  for (const [check, f] of g.checks) if (f.messages.length < (totals.get(check) ?? 0)) return true;
+  return false;
 }
 
-function sourceOf(
-  name: string,
-  byName: ReadonlyMap<string, CompiledAssignment>,
-  labels: Readonly<Record<string, string>>,
-): Source | null {
-  const compiled = byName.get(name);
-  if (compiled !== undefined) {
-    return {
-      checks: compiled.checks,
-      label: `${compiled.info.level}:${compiled.info.version}`,
-      suffix: ` (assignment ${JSON.stringify(name)})`,
-    };
-  }
-  const mode = labelModes.get(name);
-  if (mode === undefined) return null;
-  const lv = namespacePolicy(labels).modes[mode];
-  if (lv.level === 'privileged') return null;
-  return { checks: checksFor(lv.level, lv.version), label: formatLevelVersion(lv), suffix: '' };
+/** One answer line and the same line without ` (assignment "name")`, to say it once. */
+interface Line {
+  readonly text: string;
+  readonly key: string;
+  readonly named: boolean;
 }
 
-/** `reason (detail)` per failing check, PSA's wording; partly exempted checks list what counted. */
-function describeFailures(failures: readonly CheckFailure[], counted: Map<string, string[]>): string {
-  const parts: string[] = [];
-  for (const f of failures) {
-    const messages = counted.get(f.id);
-    if (messages === undefined) continue;
-    const whole = messages.length >= Math.max(1, f.findings.length);
-    if (whole) parts.push(f.detail === '' ? f.reason : `${f.reason} (${f.detail})`);
-    else parts.push(`${f.reason} (${messages.join(', ')})`);
+/**
+ * The line for one assignment, from the engine's PSA text for it (`<verb> PodSecurity
+ * "<level>:<version>": <detail>`): the verb is the assignment's mode here (a workload answers by
+ * its `workloads` setting, not its effect), a podsec.yaml assignment is named after the policy,
+ * and a partly exempted assignment lists the findings that counted, in podsec's words.
+ */
+function lineFor(
+  g: AssignmentFindings,
+  verb: string,
+  message: AssignmentMessage | undefined,
+  compiled: CompiledAssignment | undefined,
+  partial: boolean,
+): Line {
+  const quote = message === undefined ? -1 : message.text.indexOf('PodSecurity "');
+  const close = quote === -1 ? -1 : message!.text.indexOf('": ', quote + 13);
+  if (close === -1) {
+    // The engine always words a counted violation; this is only a guard.
+    const all = [...g.checks.values()].flatMap((f) => f.messages).join(', ');
+    const text = `${verb} PodSecurity assignment ${JSON.stringify(g.name)}: ${all}`;
+    return { text, key: text, named: true };
   }
-  return parts.join(', ');
+  const text = message!.text;
+  const label = text.slice(quote + 13, close);
+  let detail: string;
+  if (partial) {
+    const parts: string[] = [];
+    for (const f of g.checks.values()) parts.push(`${f.reason} (${f.messages.join(', ')})`);
+    detail = parts.join(', ');
+  } else detail = text.slice(close + 3);
+  const sameVerb = (message!.effect === 'deny') === (g.mode === 'deny');
+  const key = sameVerb && !partial ? text : `${verb} PodSecurity "${label}": ${detail}`;
+  if (compiled === undefined) return { text: key, key, named: false };
+  return {
+    text: `${verb} PodSecurity "${label}" (assignment ${JSON.stringify(g.name)}): ${detail}`,
+    key,
+    named: true,
+  };
 }
 
 /**
  * A podsec.yaml assignment and a namespace label at the same level and version find the same
- * violations: say it once. Texts differ only in the ` (assignment "name")` after the policy, so
- * the texts are compared without it, and the first (the assignment's, which names more) is kept.
+ * violations: say it once, keeping the assignment's line (it names more).
  */
-function withoutRepeats(texts: readonly string[]): string[] {
+function withoutRepeats(lines: readonly Line[]): string[] {
+  if (lines.length === 1) return [lines[0]!.text];
   const seen = new Set<string>();
   const out: string[] = [];
-  const sorted = [...texts].sort(
-    (a, b) => Number(!a.includes(' (assignment ')) - Number(!b.includes(' (assignment ')),
-  );
-  for (const t of sorted) {
-    const key = t.replace(
-      /^((?:would )?violates? PodSecurity "[^"]*") \(assignment "(?:[^"\\]|\\.)*"\)/,
-      '$1',
-    );
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(t);
+  const ordered = [...lines].sort((a, b) => Number(b.named) - Number(a.named));
+  for (const line of ordered) {
+    if (seen.has(line.key)) continue;
+    seen.add(line.key);
+    out.push(line.text);
   }
   return out;
 }
@@ -374,11 +395,13 @@ interface Composed {
   readonly violations: string[];
 }
 
+/**
+ * The answer from the engine's evaluation: violations grouped by the assignment they count for,
+ * each group worded from the engine's PSA text for that assignment (`evaluation.messages`).
+ */
 function compose(
   request: AdmissionRequest,
   policy: Policy,
-  object: KubeObject,
-  labels: Readonly<Record<string, string>>,
   evaluation: ObjectEvaluation,
   workload: boolean,
   annotations: Record<string, string> | null,
@@ -406,9 +429,9 @@ function compose(
         g = { name: e.assignment, mode, checks: new Map() };
         groups.set(e.assignment, g);
       }
-      const list = g.checks.get(v.check);
-      if (list === undefined) g.checks.set(v.check, [v.message]);
-      else list.push(v.message);
+      const f = g.checks.get(v.check);
+      if (f === undefined) g.checks.set(v.check, { reason: v.reason, messages: [v.message] });
+      else f.messages.push(v.message);
     }
   }
   if (exempted !== null) (annotations ??= {})[AUDIT_ANNOTATIONS.exemptedViolations] = exempted.join('; ');
@@ -417,34 +440,30 @@ function compose(
     return { response, decision: 'allow', violations: [] };
   }
 
-  const extraction = extractPod(object, policy.podTemplatePaths);
-  const target = extraction.kind === 'pod' || extraction.kind === 'template' ? extraction.target : null;
-  const meta: ObjectMeta = target?.meta ?? {};
-  const spec: PodSpec = target?.spec ?? {};
-  const failuresFor = new Map<readonly ActiveCheck[], readonly CheckFailure[]>();
-  const text = (g: AssignmentFindings, verb: string): string => {
-    const source = sourceOf(g.name, byName, labels);
-    if (source === null) {
-      return `${verb} PodSecurity assignment ${JSON.stringify(g.name)}: ${[...g.checks.values()].flat().join(', ')}`;
+  let totals: Map<string, number> | null = null;
+  const findingsPerCheck = (): ReadonlyMap<string, number> => {
+    if (totals === null) {
+      totals = new Map();
+      for (const v of evaluation.violations) totals.set(v.check, (totals.get(v.check) ?? 0) + 1);
     }
-    let failures = failuresFor.get(source.checks);
-    if (failures === undefined) {
-      failures = evaluatePod(source.checks, meta, spec).failures;
-      failuresFor.set(source.checks, failures);
-    }
-    return `${verb} PodSecurity ${JSON.stringify(source.label)}${source.suffix}: ${describeFailures(failures, g.checks)}`;
+    return totals;
+  };
+  const line = (g: AssignmentFindings, verb: string): Line => {
+    const compiled = byName.get(g.name);
+    const message = evaluation.messages.find((m) => m.assignment === g.name);
+    return lineFor(g, verb, message, compiled, partlyExempted(g, compiled, findingsPerCheck));
   };
 
-  const denies: string[] = [];
-  const warns: string[] = [];
-  const audits: string[] = [];
+  const denies: Line[] = [];
+  const warns: Line[] = [];
+  const audits: Line[] = [];
   for (const g of groups.values()) {
-    if (g.mode === 'deny') denies.push(text(g, 'violates'));
+    if (g.mode === 'deny') denies.push(line(g, 'violates'));
   }
   for (const g of groups.values()) {
-    if (g.mode === 'audit') audits.push(text(g, 'would violate'));
+    if (g.mode === 'audit') audits.push(line(g, 'would violate'));
     // PSA adds no warnings to a request it rejects.
-    else if (g.mode === 'warn' && denies.length === 0) warns.push(text(g, 'would violate'));
+    else if (g.mode === 'warn' && denies.length === 0) warns.push(line(g, 'would violate'));
   }
   if (audits.length > 0)
     (annotations ??= {})[AUDIT_ANNOTATIONS.auditViolations] = withoutRepeats(audits).join('; ');
@@ -628,7 +647,7 @@ export function createAdmissionHandler(deps: AdmissionDeps): AdmissionHandler {
         'allow',
       );
     }
-    const composed = compose(request, policy, object, labels, evaluation, workload, annotations);
+    const composed = compose(request, policy, evaluation, workload, annotations);
     return decision(request, composed.response, composed.decision, composed.violations);
   }
 
