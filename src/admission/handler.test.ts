@@ -794,6 +794,46 @@ describe('workloads', () => {
       decision: 'skip',
     },
     {
+      name: 'UPDATE whose template differs only in key order is not evaluated',
+      cfg: withWorkloads('deny'),
+      labels: {},
+      req: request(deployment(privileged), {
+        operation: 'UPDATE',
+        oldObject: tweak(deployment(privileged), (d) => {
+          const { containers, ...rest } = d.spec.template.spec as Obj;
+          d.spec.template.spec = { ...rest, containers };
+        }),
+      }),
+      expected: { allowed: true },
+      decision: 'skip',
+    },
+    {
+      name: 'UPDATE that reorders the containers is evaluated',
+      cfg: withWorkloads('deny'),
+      labels: {},
+      req: request(deployment(privileged), {
+        operation: 'UPDATE',
+        oldObject: tweak(deployment(privileged), (d) => {
+          (d.spec.template.spec.containers as Obj[]).reverse();
+        }),
+      }),
+      expected: { allowed: false },
+      decision: 'deny',
+    },
+    {
+      name: 'UPDATE that only adds a template field set to null is evaluated',
+      cfg: withWorkloads('deny'),
+      labels: {},
+      req: request(
+        tweak(deployment(privileged), (d) => {
+          d.spec.template.spec.hostname = null;
+        }),
+        { operation: 'UPDATE', oldObject: deployment(privileged) },
+      ),
+      expected: { allowed: false },
+      decision: 'deny',
+    },
+    {
       name: 'UPDATE that changes the template is evaluated',
       cfg: withWorkloads('deny'),
       labels: {},

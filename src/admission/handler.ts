@@ -19,6 +19,7 @@
  * The hot path (a passing pod) allocates little: shared frozen responses, the engine's label
  * cache, and message building only when something failed.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { isRecord } from '../lib/is-record.js';
 import { extractPod } from '../kube/workloads.js';
 import type { KubeObject } from '../kube/types.js';
@@ -237,23 +238,6 @@ export function isSignificantPodUpdate(pod: KubeObject, oldPod: KubeObject): boo
 }
 
 // ---- workload template change -----------------------------------------------------------
-
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const ra = a as Record<string, unknown>;
-  const rb = b as Record<string, unknown>;
-  const keys = Object.keys(ra);
-  if (keys.length !== Object.keys(rb).length) return false;
-  for (const k of keys) if (!Object.hasOwn(rb, k) || !deepEqual(ra[k], rb[k])) return false;
-  return true;
-}
 
 function at(obj: unknown, path: readonly (string | number)[]): unknown {
   let node = obj;
@@ -599,7 +583,9 @@ export function createAdmissionHandler(deps: AdmissionDeps): AdmissionHandler {
         if (extraction.kind !== 'template')
           throw new Error(`failed to extract the pod template of ${request.kind.kind}`);
         const path = extraction.target.basePath;
-        if (deepEqual(at(object, path), at(request.oldObject, path)))
+        // Both are parsed JSON (plain objects, arrays, primitives): key order does not matter,
+        // array order does; only -0 against 0 would count as a change (judged: the safe side).
+        if (isDeepStrictEqual(at(object, path), at(request.oldObject, path)))
           return decision(request, ALLOWED, 'skip');
       }
     } else {

@@ -16,7 +16,6 @@ export type { DecodeResult } from './review.js';
 export {
   AUDIT_ANNOTATIONS,
   createAdmissionHandler,
-  deepEqual,
   IGNORED_POD_SUBRESOURCES,
   isSignificantPodUpdate,
 } from './handler.js';
