@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeContainer, makePod, tweak } from '../../test/support/pods.js';
 import type { KubeObject } from '../kube/types.js';
+import { WORKLOAD_KINDS } from '../kube/workloads.js';
 import { compilePolicy, loadConfigText } from '../policy/index.js';
 import type { PodsecConfig } from '../policy/index.js';
 import { createAdmissionHandler, isSignificantPodUpdate } from './handler.js';
@@ -896,6 +897,33 @@ describe('workloads', () => {
       response: { allowed: true },
       metrics: { kind: 'ConfigMap', namespace: 'app', decision: 'skip', violations: [] },
     });
+  });
+});
+
+describe('every built-in workload kind (the one list in src/kube/workloads.ts)', () => {
+  const cases = WORKLOAD_KINDS.flatMap((w) =>
+    w.apiVersions.map((apiVersion) => ({ name: `${w.kind} ${apiVersion}`, kind: w, apiVersion })),
+  );
+  it.each(cases)('$name is judged by its template', async ({ kind, apiVersion }) => {
+    const slash = apiVersion.indexOf('/');
+    const group = slash === -1 ? '' : apiVersion.slice(0, slash);
+    const version = apiVersion.slice(slash + 1);
+    const object: Obj = { apiVersion, kind: kind.kind, metadata: { name: 'w', namespace: 'app' } };
+    let node = object;
+    for (const segment of kind.templatePath.slice(0, -1)) node = node[segment] ??= {};
+    node[kind.templatePath.at(-1)!] = { metadata: { labels: { app: 'w' } }, spec: pod(privileged).spec };
+    const handler = createAdmissionHandler(
+      deps({ config: config('  - {name: strict, initiative: restricted, effect: deny, workloads: deny}\n') }),
+    );
+    const d = await handler({
+      ...request(null),
+      kind: { group, version, kind: kind.kind },
+      resource: { group, version, resource: `${kind.kind.toLowerCase()}s` },
+      name: 'w',
+      object,
+    });
+    expect(d.metrics.decision).toBe('deny');
+    expect(d.response.status?.message).toContain('privileged (container "app"');
   });
 });
 

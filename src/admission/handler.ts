@@ -21,7 +21,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { isRecord } from '../lib/is-record.js';
-import { extractPod } from '../kube/workloads.js';
+import { extractPod, WORKLOAD_KINDS } from '../kube/workloads.js';
 import type { KubeObject } from '../kube/types.js';
 import {
   API_VERSION,
@@ -68,17 +68,13 @@ export const IGNORED_POD_SUBRESOURCES: ReadonlySet<string> = new Set([
   'status',
 ]);
 
-/** Built-in pod controllers: kind -> API groups. */
-const WORKLOAD_KINDS: ReadonlyMap<string, readonly string[]> = new Map([
-  ['Deployment', ['apps', 'extensions']],
-  ['ReplicaSet', ['apps', 'extensions']],
-  ['StatefulSet', ['apps']],
-  ['DaemonSet', ['apps', 'extensions']],
-  ['Job', ['batch']],
-  ['CronJob', ['batch']],
-  ['ReplicationController', ['']],
-  ['PodTemplate', ['']],
-]);
+/** Built-in pod controllers: kind -> the API groups serving it (from the one workload list). */
+const WORKLOAD_GROUPS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
+  WORKLOAD_KINDS.map((w) => [
+    w.kind,
+    new Set(w.apiVersions.map((v) => (v.includes('/') ? v.slice(0, v.indexOf('/')) : ''))),
+  ]),
+);
 
 const SECCOMP_CONTAINER_ANNOTATION = 'container.seccomp.security.alpha.kubernetes.io/';
 const MAX_ERROR_TEXT = 512;
@@ -110,8 +106,7 @@ function categorize(request: AdmissionRequest, policy: Policy | null): Category 
   const { group, resource } = request.resource;
   if (group === '' && resource === 'pods') return 'pod';
   if (group === '' && resource === 'namespaces') return 'namespace';
-  const groups = WORKLOAD_KINDS.get(request.kind.kind);
-  if (groups?.includes(request.kind.group) === true) return 'workload';
+  if (WORKLOAD_GROUPS.get(request.kind.kind)?.has(request.kind.group) === true) return 'workload';
   if (policy !== null && policy.podTemplatePaths.length > 0) {
     const apiVersion =
       request.kind.group === '' ? request.kind.version : `${request.kind.group}/${request.kind.version}`;

@@ -42,28 +42,35 @@ export const ARGO_ROLLOUT_TEMPLATE_PATH: TemplatePath = {
 
 const APPS_VERSIONS = ['apps/v1', 'apps/v1beta1', 'apps/v1beta2', 'extensions/v1beta1'] as const;
 
-interface BuiltIn {
+/** A built-in kind with a pod template. */
+export interface WorkloadKind {
+  readonly kind: string;
+  /** Every apiVersion it is or was served under; the first is the one served today. */
   readonly apiVersions: readonly string[];
-  readonly path: readonly string[];
+  /** Where its pod template sits in the object. */
+  readonly templatePath: readonly string[];
 }
 
-/** Built-in kinds with a pod template, as Pod Security Admission's controller list. */
-const BUILT_IN: ReadonlyMap<string, BuiltIn> = new Map<string, BuiltIn>([
-  ['PodTemplate', { apiVersions: ['v1'], path: ['template'] }],
-  ['ReplicationController', { apiVersions: ['v1'], path: ['spec', 'template'] }],
-  ['Deployment', { apiVersions: APPS_VERSIONS, path: ['spec', 'template'] }],
-  ['ReplicaSet', { apiVersions: APPS_VERSIONS, path: ['spec', 'template'] }],
-  ['StatefulSet', { apiVersions: APPS_VERSIONS, path: ['spec', 'template'] }],
-  ['DaemonSet', { apiVersions: APPS_VERSIONS, path: ['spec', 'template'] }],
-  ['Job', { apiVersions: ['batch/v1'], path: ['spec', 'template'] }],
-  [
-    'CronJob',
-    {
-      apiVersions: ['batch/v1', 'batch/v1beta1', 'batch/v2alpha1'],
-      path: ['spec', 'jobTemplate', 'spec', 'template'],
-    },
-  ],
-]);
+/**
+ * The built-in kinds with a pod template, as Pod Security Admission's controller list: THE list
+ * (admission, audit and the cluster source take it from here rather than keeping their own).
+ */
+export const WORKLOAD_KINDS: readonly WorkloadKind[] = [
+  { kind: 'PodTemplate', apiVersions: ['v1'], templatePath: ['template'] },
+  { kind: 'ReplicationController', apiVersions: ['v1'], templatePath: ['spec', 'template'] },
+  { kind: 'Deployment', apiVersions: APPS_VERSIONS, templatePath: ['spec', 'template'] },
+  { kind: 'ReplicaSet', apiVersions: APPS_VERSIONS, templatePath: ['spec', 'template'] },
+  { kind: 'StatefulSet', apiVersions: APPS_VERSIONS, templatePath: ['spec', 'template'] },
+  { kind: 'DaemonSet', apiVersions: APPS_VERSIONS, templatePath: ['spec', 'template'] },
+  { kind: 'Job', apiVersions: ['batch/v1'], templatePath: ['spec', 'template'] },
+  {
+    kind: 'CronJob',
+    apiVersions: ['batch/v1', 'batch/v1beta1', 'batch/v2alpha1'],
+    templatePath: ['spec', 'jobTemplate', 'spec', 'template'],
+  },
+];
+
+const BUILT_IN: ReadonlyMap<string, WorkloadKind> = new Map(WORKLOAD_KINDS.map((w) => [w.kind, w]));
 
 /** True for an object with string `apiVersion` and `kind`. */
 export function isKubernetesObject(v: unknown): v is KubeObject {
@@ -132,7 +139,7 @@ export function extractPod(obj: unknown, extraTemplatePaths: readonly TemplatePa
 
   const builtIn = BUILT_IN.get(kind);
   if (builtIn?.apiVersions.includes(apiVersion) === true) {
-    return { kind: 'template', target: templateTarget(obj, builtIn.path) };
+    return { kind: 'template', target: templateTarget(obj, builtIn.templatePath) };
   }
 
   for (const extra of extraTemplatePaths) {
