@@ -10,6 +10,7 @@ import { open, stat } from 'node:fs/promises';
 import { collectInputs } from '../lib/input/index.js';
 import { parseManifests } from '../lib/manifests/index.js';
 import type { ClusterSource, KindRef } from '../kube/cluster-source/types.js';
+import { WORKLOAD_KINDS } from '../kube/workloads.js';
 import type { Policy } from '../policy/index.js';
 import { PSA_LABEL_PREFIX } from '../policy/index.js';
 import { Attribution, type AttributedResult, type Origin } from './attribution.js';
@@ -17,16 +18,12 @@ import { ingest, type IngestContext } from './ingest.js';
 import { readJsonList } from './json-list-stream.js';
 import { VerdictPool } from './verdict.js';
 
-/** Every built-in kind with a pod template, owners before the pods they own. */
+/**
+ * Every built-in kind with a pod template (the one list in src/kube/workloads.ts, listed under the
+ * apiVersion served today), then pods. Order does not matter: attribution resolves owners at the end.
+ */
 export const AUDITED_KINDS: readonly KindRef[] = [
-  { apiVersion: 'batch/v1', kind: 'CronJob' },
-  { apiVersion: 'batch/v1', kind: 'Job' },
-  { apiVersion: 'apps/v1', kind: 'Deployment' },
-  { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
-  { apiVersion: 'apps/v1', kind: 'StatefulSet' },
-  { apiVersion: 'apps/v1', kind: 'DaemonSet' },
-  { apiVersion: 'v1', kind: 'ReplicationController' },
-  { apiVersion: 'v1', kind: 'PodTemplate' },
+  ...WORKLOAD_KINDS.map((w) => ({ apiVersion: w.apiVersions[0]!, kind: w.kind })),
   { apiVersion: 'v1', kind: 'Pod' },
 ];
 

@@ -62,6 +62,25 @@ describe('podsec audit against the API server', () => {
     for (const r of podLists) expect(r.query['limit']).toBe('2');
     expect(podLists.filter((r) => r.query['continue'] !== undefined).length).toBe(podLists.length - 1);
 
+    // Every kind with a pod template (src/kube/workloads.ts WORKLOAD_KINDS), pods and namespaces.
+    const listed = new Set(
+      fake.requests.filter((r) => r.method === 'GET').map((r) => r.path.split('/').at(-1)),
+    );
+    for (const plural of [
+      'namespaces',
+      'podtemplates',
+      'replicationcontrollers',
+      'deployments',
+      'replicasets',
+      'statefulsets',
+      'daemonsets',
+      'jobs',
+      'cronjobs',
+      'pods',
+    ]) {
+      expect(listed, plural).toContain(plural);
+    }
+
     const created = Number(/(\d+) created/.exec(first.stderr)![1]);
     expect(created).toBe(report.results.length);
     expect(fake.requests.filter((r) => isReportWrite(r) && r.method === 'POST')).toHaveLength(created);
