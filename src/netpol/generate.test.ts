@@ -1,0 +1,327 @@
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import {
+  generatePolicies,
+  parseGenerateArgs,
+  parsePortArg,
+  policyName,
+  portNameProblem,
+  renderJson,
+  renderYaml,
+  selectorManifest,
+} from './generate.js';
+import type { GenerateArgs, GenerateRequest, PortArg } from './generate.js';
+import { parseSelectorText } from '../lib/label-selector/index.js';
+
+function request(args: Partial<GenerateArgs> & { kind: string }): GenerateRequest {
+  const parsed = parseGenerateArgs({ namespace: 'app', ...args });
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.value;
+}
+
+describe('parsePortArg', () => {
+  const ok: [string, string, PortArg][] = [
+    ['number, TCP by default', '8080', { port: 8080, protocol: 'TCP' }],
+    ['number with protocol', '53/UDP', { port: 53, protocol: 'UDP' }],
+    ['protocol in lower case', '9/sctp', { port: 9, protocol: 'SCTP' }],
+    ['lowest port', '1', { port: 1, protocol: 'TCP' }],
+    ['highest port', '65535/TCP', { port: 65535, protocol: 'TCP' }],
+    ['range', '8000-8080', { port: 8000, endPort: 8080, protocol: 'TCP' }],
+    ['range of one port', '80-80/UDP', { port: 80, protocol: 'UDP' }],
+    ['named port', 'http', { port: 'http', protocol: 'TCP' }],
+    ['named port with protocol', 'dns-udp/UDP', { port: 'dns-udp', protocol: 'UDP' }],
+  ];
+  it.each(ok)('%s: %s', (_name, text, expected) => {
+    expect(parsePortArg(text)).toEqual({ ok: true, value: expected });
+  });
+
+  const bad: [string, string, string][] = [
+    ['zero', '0', 'from 1 to 65535'],
+    ['too large', '65536', 'from 1 to 65535'],
+    ['unknown protocol', '80/ICMP', 'unknown protocol'],
+    ['empty protocol', '80/', 'unknown protocol'],
+    ['missing port', '/TCP', 'missing'],
+    ['range reversed', '90-80', 'below its start'],
+    ['range past the end', '80-70000', '1 to 65535'],
+    ['name too long', 'a-very-long-port-name', '1 to 15'],
+    ['name with upper case', 'HTTP', 'lower-case'],
+    ['name without a letter', '80-81-82', 'at least one letter'],
+    ['name with a double dash', 'my--port', "'--'"],
+    ['name ending in a dash', 'web-', "begin or end with '-'"],
+    ['negative number', '-1', 'at least one letter'],
+  ];
+  it.each(bad)('rejects %s: %s', (_name, text, why) => {
+    const r = parsePortArg(text);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.message).toContain(`--port ${JSON.stringify(text)}`);
+      expect(r.message).toContain(why);
+    }
+  });
+
+  it('uses the given default protocol', () => {
+    expect(parsePortArg('53', 'UDP')).toEqual({ ok: true, value: { port: 53, protocol: 'UDP' } });
+  });
+});
+
+describe('portNameProblem (IANA_SVC_NAME)', () => {
+  it.each([
+    ['http', true],
+    ['a1', true],
+    ['h2c-tls', true],
+    ['123456789012345', false],
+    ['abcdefghijklmno', true],
+    ['abcdefghijklmnop', false],
+    ['', false],
+  ])('%s valid: %s', (name, valid) => {
+    expect(portNameProblem(name) === null).toBe(valid);
+  });
+});
+
+describe('parseGenerateArgs: usage errors', () => {
+  const cases: [string, GenerateArgs, string][] = [
+    ['unknown kind', { kind: 'allow-all', namespace: 'app' }, 'unknown policy'],
+    ['no namespace', { kind: 'deny-all', namespace: undefined }, '--namespace is required'],
+    ['bad namespace', { kind: 'deny-all', namespace: 'App_1' }, '--namespace'],
+    ['bad pod selector', { kind: 'deny-all', namespace: 'app', podSelector: '=web' }, '--pod-selector'],
+    ['bad selector value', { kind: 'deny-all', namespace: 'app', podSelector: 'app=-x' }, 'label value'],
+    [
+      'bad from-pod selector',
+      { kind: 'allow-from-labels', namespace: 'app', fromPodSelector: 'a in b' },
+      '--from-pod-selector',
+    ],
+    [
+      'bad namespace selector',
+      { kind: 'allow-from-namespace', namespace: 'app', fromNamespaceSelector: 'x/y/z=1' },
+      '--from-namespace-selector',
+    ],
+    [
+      'bad namespace name',
+      { kind: 'allow-from-namespace', namespace: 'app', fromNamespaces: ['Bad'] },
+      '--from-namespace',
+    ],
+    [
+      'bad port',
+      { kind: 'allow-from-labels', namespace: 'app', fromPodSelector: 'a=b', ports: ['x/TCP/UDP'] },
+      '--port',
+    ],
+    [
+      'bad protocol flag',
+      {
+        kind: 'allow-from-labels',
+        namespace: 'app',
+        fromPodSelector: 'a=b',
+        ports: ['80'],
+        protocol: 'ICMP',
+      },
+      '--protocol',
+    ],
+    [
+      'deny-all with a port',
+      { kind: 'deny-all', namespace: 'app', ports: ['80'] },
+      'deny-all takes no --port',
+    ],
+    [
+      'deny-all with peers',
+      { kind: 'deny-all', namespace: 'app', fromPodSelector: 'a=b' },
+      'deny-all takes no --from-pod-selector',
+    ],
+    [
+      'allow-from-labels without peers',
+      { kind: 'allow-from-labels', namespace: 'app' },
+      'needs --from-pod-selector',
+    ],
+    [
+      'allow-from-labels with namespaces',
+      { kind: 'allow-from-labels', namespace: 'app', fromPodSelector: 'a=b', fromNamespaces: ['x'] },
+      'same namespace',
+    ],
+    [
+      'allow-from-namespace without namespaces',
+      { kind: 'allow-from-namespace', namespace: 'app', fromPodSelector: 'a=b' },
+      'needs --from-namespace-selector',
+    ],
+    [
+      '--no-dns on an allow',
+      { kind: 'allow-from-labels', namespace: 'app', fromPodSelector: 'a=b', dns: false },
+      '--no-dns applies to deny-all only',
+    ],
+    [
+      '--protocol without --port',
+      { kind: 'allow-from-labels', namespace: 'app', fromPodSelector: 'a=b', protocol: 'UDP' },
+      '--protocol needs --port',
+    ],
+  ];
+  it.each(cases)('%s', (_name, args, message) => {
+    const r = parseGenerateArgs(args);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message).toContain(message);
+  });
+});
+
+describe('selectorManifest', () => {
+  it.each([
+    ['empty selects every pod', '', {}],
+    ['K=V becomes matchLabels', 'app=web,tier=api', { matchLabels: { app: 'web', tier: 'api' } }],
+    [
+      'set and existence terms stay expressions',
+      'app in (a,b),!legacy,env',
+      {
+        matchExpressions: [
+          { key: 'app', operator: 'In', values: ['a', 'b'] },
+          { key: 'legacy', operator: 'DoesNotExist' },
+          { key: 'env', operator: 'Exists' },
+        ],
+      },
+    ],
+    [
+      'two equalities on one key stay expressions (both must hold)',
+      'a=1,a=2',
+      {
+        matchExpressions: [
+          { key: 'a', operator: 'In', values: ['1'] },
+          { key: 'a', operator: 'In', values: ['2'] },
+        ],
+      },
+    ],
+    ['!= is NotIn', 'tier!=db', { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['db'] }] }],
+  ])('%s', (_name, text, expected) => {
+    expect(selectorManifest(parseSelectorText(text))).toEqual(expected);
+  });
+});
+
+describe('policyName', () => {
+  it('joins readable parts', () => {
+    expect(policyName(['allow-from', 'app-fe', '', 'to-app-web'])).toBe('allow-from-app-fe-to-app-web');
+  });
+  it('cuts long names to 63 characters with a hash that keeps them distinct', () => {
+    const a = policyName(['allow-from', 'x'.repeat(100), 'a']);
+    const b = policyName(['allow-from', 'x'.repeat(100), 'b']);
+    expect(a.length).toBeLessThanOrEqual(63);
+    expect(a).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    expect(a).not.toBe(b);
+  });
+});
+
+describe('generatePolicies', () => {
+  it('deny-all: one isolating policy for both directions, plus allow-dns to kube-dns on UDP and TCP 53', () => {
+    const policies = generatePolicies(request({ kind: 'deny-all' }));
+    expect(policies.map((p) => p.manifest.metadata.name)).toEqual(['deny-all', 'allow-dns']);
+    const [deny, dns] = policies.map((p) => p.manifest);
+    expect(deny?.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    expect(dns?.spec).toEqual({
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [
+        {
+          to: [
+            {
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+              podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+            },
+          ],
+          ports: [
+            { protocol: 'UDP', port: 53 },
+            { protocol: 'TCP', port: 53 },
+          ],
+        },
+      ],
+    });
+    for (const p of policies) {
+      expect(p.manifest.metadata.namespace).toBe('app');
+      expect(p.manifest.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'podsec' });
+    }
+  });
+
+  it('deny-all --no-dns: the deny alone', () => {
+    const policies = generatePolicies(request({ kind: 'deny-all', dns: false, podSelector: 'app=web' }));
+    expect(policies.map((p) => p.manifest.metadata.name)).toEqual(['deny-all-app-web']);
+    expect(policies[0]?.explanation).toContain('DNS is blocked too');
+  });
+
+  it('allow-from-labels: one ingress rule from pods of the same namespace on the ports', () => {
+    const [p] = generatePolicies(
+      request({
+        kind: 'allow-from-labels',
+        podSelector: 'app=web',
+        fromPodSelector: 'app=fe',
+        ports: ['8080', 'metrics'],
+      }),
+    );
+    expect(p?.manifest.metadata.name).toBe('allow-from-app-fe-to-app-web-port-8080-tcp-metrics-tcp');
+    expect(p?.manifest.spec).toEqual({
+      podSelector: { matchLabels: { app: 'web' } },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [{ podSelector: { matchLabels: { app: 'fe' } } }],
+          ports: [
+            { protocol: 'TCP', port: 8080 },
+            { protocol: 'TCP', port: 'metrics' },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('allow-from-namespace by name, ANDed with a pod selector, on a port range', () => {
+    const [p] = generatePolicies(
+      request({
+        kind: 'allow-from-namespace',
+        fromNamespaces: ['monitoring'],
+        fromPodSelector: 'app=prometheus',
+        ports: ['9000-9100/TCP'],
+      }),
+    );
+    expect(p?.manifest.metadata.name).toBe('allow-from-ns-monitoring-app-prometheus-port-9000-9100-tcp');
+    expect(p?.manifest.spec.ingress).toEqual([
+      {
+        from: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+            podSelector: { matchLabels: { app: 'prometheus' } },
+          },
+        ],
+        ports: [{ protocol: 'TCP', port: 9000, endPort: 9100 }],
+      },
+    ]);
+    expect(p?.explanation).toContain(
+      'from pods matching app=prometheus in namespace monitoring on TCP 9000-9100',
+    );
+  });
+
+  it('allow-from-namespace by labels, every port', () => {
+    const [p] = generatePolicies(
+      request({ kind: 'allow-from-namespace', fromNamespaceSelector: 'team=pay' }),
+    );
+    expect(p?.manifest.spec.ingress).toEqual([
+      { from: [{ namespaceSelector: { matchLabels: { team: 'pay' } } }] },
+    ]);
+    expect(p?.explanation).toContain('on every port and protocol');
+  });
+});
+
+describe('rendering', () => {
+  const policies = generatePolicies(request({ kind: 'deny-all', podSelector: 'app=web' }));
+
+  it('YAML: one document per policy, each opened by a comment explaining it', () => {
+    const text = renderYaml(policies, 'podsec netpol generate deny-all --namespace app');
+    expect(text.startsWith('---\n# Generated by: podsec netpol generate deny-all --namespace app\n')).toBe(
+      true,
+    );
+    const docs = parseAllDocuments(text);
+    expect(docs).toHaveLength(2);
+    expect(docs.map((d) => d.toJS() as unknown)).toEqual(policies.map((p) => p.manifest));
+    expect(text).toContain('# app/allow-dns-app-web\n# Allows the pods matching app=web');
+    for (const line of text.split('\n').filter((l) => l.startsWith('#')))
+      expect(line.length).toBeLessThanOrEqual(100);
+  });
+
+  it('JSON: a v1 List of the manifests', () => {
+    expect(JSON.parse(renderJson(policies))).toEqual({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: policies.map((p) => p.manifest),
+    });
+  });
+});
