@@ -5,3 +5,22 @@
  */
 export type * from './model/types.js';
 export { POLICY_TYPES, PROTOCOLS } from './model/types.js';
+export { buildModel, findPod, findPodsByIp, nodesByIp, NAMESPACE_NAME_LABEL } from './model/build.js';
+export type { NetpolModel } from './model/build.js';
+export { labelSelectorFromObject, portNameProblem, toNetpolPolicy } from './model/policy.js';
+export type { ConvertOptions } from './model/policy.js';
+export { parseCidr, parseIp } from './model/cidr.js';
+export type { Cidr, IpAddress } from './model/cidr.js';
+export { Bitset } from './model/bitset.js';
+export { compile, matchingPortIndex, portSpecMatches, resolveNamedPort } from './compile.js';
+export type {
+  CompiledCluster,
+  CompiledIpBlock,
+  CompiledPeer,
+  CompiledPolicy,
+  CompiledRule,
+} from './compile.js';
+export { DEFAULT_TIERS, evaluate, networkPolicyV1Tier, PortContext, tierRow } from './evaluate.js';
+export type { Evaluation, RowAnswer, Tier, TierJudgement } from './evaluate.js';
+export { matrix, matrixRow } from './matrix.js';
+export { describeEndpoint, explain } from './explain.js';
