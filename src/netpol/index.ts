@@ -24,4 +24,11 @@ export { DEFAULT_TIERS, evaluate, networkPolicyV1Tier, PortContext, tierRow } fr
 export type { Evaluation, RowAnswer, Tier, TierJudgement } from './evaluate.js';
 export { matrix, matrixRow } from './matrix.js';
 export { describeEndpoint, explain } from './explain.js';
-export { LINT_CODES, lintNetpol, selectorWithin, type LintCode, type LintFinding, type LintReport } from './lint.js';
+export {
+  LINT_CODES,
+  lintNetpol,
+  selectorWithin,
+  type LintCode,
+  type LintFinding,
+  type LintReport,
+} from './lint.js';
