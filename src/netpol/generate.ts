@@ -14,6 +14,8 @@ import { stringify } from 'yaml';
 import { PodsecError } from '../lib/errors.js';
 import { parseSelectorText } from '../lib/label-selector/index.js';
 import type { LabelSelector, LabelSelectorRequirement } from '../lib/label-selector/index.js';
+import { NAMESPACE_NAME_LABEL } from './model/build.js';
+import { portNameProblem } from './model/policy.js';
 import { PROTOCOLS } from './model/types.js';
 import type { Protocol } from './model/types.js';
 
@@ -32,7 +34,6 @@ export const MANAGED_BY_LABEL = { 'app.kubernetes.io/managed-by': 'podsec' } as 
 /** Namespace and pods of the cluster DNS, as kubeadm, AKS, EKS and GKE label them. */
 export const DNS_NAMESPACE = 'kube-system';
 export const DNS_POD_LABELS = { 'k8s-app': 'kube-dns' } as const;
-export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 const PURPOSE_ANNOTATION = 'podsec.io/purpose';
 
 /** The command line, as given (strings not yet validated). */
@@ -114,24 +115,6 @@ export function namespaceNameProblem(name: string): string | null {
   if (name.length > 63 || !DNS_LABEL.test(name)) {
     return `namespace name ${JSON.stringify(name)} must be at most 63 lower-case letters, digits or '-', starting and ending with a letter or digit`;
   }
-  return null;
-}
-
-/**
- * Why `name` is not a valid port name (IANA_SVC_NAME, as the API server validates container
- * port names and NetworkPolicy named ports), or null.
- */
-export function portNameProblem(name: string): string | null {
-  if (name.length === 0 || name.length > 15)
-    return `port name ${JSON.stringify(name)} must be 1 to 15 characters`;
-  if (!/^[a-z0-9-]+$/.test(name)) {
-    return `port name ${JSON.stringify(name)} may contain only lower-case letters, digits and '-'`;
-  }
-  if (!/[a-z]/.test(name)) return `port name ${JSON.stringify(name)} must contain at least one letter`;
-  if (name.startsWith('-') || name.endsWith('-')) {
-    return `port name ${JSON.stringify(name)} must not begin or end with '-'`;
-  }
-  if (name.includes('--')) return `port name ${JSON.stringify(name)} must not contain '--'`;
   return null;
 }
 

@@ -20,7 +20,7 @@ export type {
   CompiledPolicy,
   CompiledRule,
 } from './compile.js';
-export { DEFAULT_TIERS, evaluate, networkPolicyV1Tier, PortContext, tierRow } from './evaluate.js';
+export { DEFAULT_TIERS, evaluate, networkPolicyV1Tier, PortContext, tierAllows, tierRow } from './evaluate.js';
 export type { Evaluation, RowAnswer, Tier, TierJudgement } from './evaluate.js';
 export { matrix, matrixRow } from './matrix.js';
 export { describeEndpoint, explain } from './explain.js';
@@ -32,3 +32,14 @@ export {
   type LintFinding,
   type LintReport,
 } from './lint.js';
+export {
+  formatLoadProblem,
+  loadFromClusterSource,
+  loadManifests,
+  loadManifestTexts,
+  loadObjects,
+  parsePodCidr,
+} from './load.js';
+export type { LoadOptions, LoadProblem, LoadResult, LoadSummary } from './load.js';
+export { generatePolicies, parseGenerateArgs, parsePortArg, renderJson, renderYaml } from './generate.js';
+export type { GenerateArgs, GenerateRequest, GeneratedPolicy, PortArg } from './generate.js';
