@@ -12,6 +12,7 @@
  * hostNetwork pods are node traffic: never isolated, never selected, never matched by selectors.
  */
 import { matchesSelector } from '../lib/label-selector/index.js';
+import { describeSelector } from './generate.js';
 import { compile, resolveNamedPort, type CompiledPolicy, type CompiledRule } from './compile.js';
 import type { Bitset } from './model/bitset.js';
 import { NAMESPACE_NAME_LABEL, type NetpolModel } from './model/build.js';
@@ -169,6 +170,17 @@ function rulePath(dir: Direction, i: number): string {
   return `spec.${RULES_KEY[dir]}[${i}]`;
 }
 
+function describePeer(peer: Peer, policyNs: string): string {
+  if (peer.kind === 'ipBlock') return `ipBlock ${peer.ipBlock.cidr}`;
+  const pods =
+    peer.podSelector === null ? 'every pod' : `pods ${describeSelector(peer.podSelector) || '(all)'}`;
+  const nss =
+    peer.namespaceSelector === null
+      ? `namespace ${policyNs}`
+      : `namespaces ${describeSelector(peer.namespaceSelector) || '(all)'}`;
+  return `${pods} in ${nss}`;
+}
+
 function rulesOf(cp: CompiledPolicy, dir: Direction): readonly CompiledRule[] | null {
   return dir === 'ingress' ? cp.ingress : cp.egress;
 }
@@ -200,7 +212,7 @@ export function lintNetpol(input: ClusterInput): LintReport {
               findings.push({
                 ...base,
                 code: 'peer-matches-nothing',
-                message: `${dir} rule ${ri} peer ${pi} matches no pod`,
+                message: `${dir} rule ${ri} peer ${pi} (${describePeer(peer.peer, policy.namespace)}) matches no pod`,
                 direction: dir,
                 path: `${rulePath(dir, ri)}.${PEERS_KEY[dir]}[${pi}]`,
               });

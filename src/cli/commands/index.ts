@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { defineAudit } from './audit.command.js';
 import { defineCerts } from './certs.command.js';
+import { defineNetpol } from './netpol.command.js';
 import { defineScan } from './scan.command.js';
 import { defineWebhook } from './webhook.command.js';
 
@@ -13,4 +14,5 @@ export const COMMANDS: readonly ((program: Command) => void)[] = [
   defineAudit,
   defineWebhook,
   defineCerts,
+  defineNetpol,
 ];

@@ -110,9 +110,10 @@ export function renderExplainText(view: ExplainView, sources: ReadonlyMap<string
     out.push('');
   }
   if (view.cases.length === 0) out.push('no connection to judge', '');
+  const width = Math.max(0, ...[...named].map((k) => k.length));
   const defined = [...named].sort().map((k) => {
     const s = sources.get(k) ?? null;
-    return `  ${k}${s === null ? '' : `  ${s.file ?? '(cluster)'}:${s.line}`}`;
+    return `  ${k.padEnd(width)}  ${s === null ? '' : `${s.file ?? '(cluster)'}:${s.line}`}`.trimEnd();
   });
   if (defined.length > 0) out.push('policies:', ...defined, '');
   if (view.cases.length > 1) {

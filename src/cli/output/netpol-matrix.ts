@@ -160,7 +160,9 @@ export function renderMatrixTable(view: MatrixView, opts: MatrixTableOptions = {
     }
     lines.push(line.trimEnd());
   }
-  const notes = view.pods.flatMap((p, i) => p.notes.map((note) => `  ${i} ${podId(p)}: ${NOTE_TEXT[note]}`));
+  const notes = view.pods.flatMap((p, i) =>
+    p.notes.length === 0 ? [] : [`  ${i} ${podId(p)}: ${p.notes.map((note) => NOTE_TEXT[note]).join('; ')}`],
+  );
   const tail = notes.length === 0 ? '' : `\nnotes:\n${notes.join('\n')}\n`;
   return `${head}\n${lines.join('\n')}\n${tail}`;
 }
