@@ -67,6 +67,9 @@ function selectorKey(selector: LabelSelector): string {
 class Resolver {
   private readonly podCache = new Map<string, readonly number[]>();
   private readonly nsCache = new Map<string, readonly number[]>();
+  /** Resolved ipBlocks, shared between peers with the same block (never mutated). */
+  private readonly blockCache = new Map<string, Bitset>();
+  private readonly addressesByFamily = new Map<4 | 6, { ip: IpAddress; pod: number }[]>();
   /** Every model pod; shared, never mutated. */
   readonly allPods: Bitset;
 
@@ -111,11 +114,40 @@ class Resolver {
   }
 
   ipBlockPeer(block: CompiledIpBlock): Bitset {
+    const key = `${block.cidr.family}/${block.cidr.base}/${block.cidr.prefix}/${block.except
+      .map((e) => `${e.base}/${e.prefix}`)
+      .join(',')}`;
+    const cached = this.blockCache.get(key);
+    if (cached !== undefined) return cached;
     const set = new Bitset(this.model.pods.length);
-    this.model.podAddresses.forEach((addresses, i) => {
-      if (addresses.some((a) => ipBlockContains(block, a))) set.add(i);
-    });
+    // Addresses are sorted, so a CIDR is one contiguous range: binary search its start.
+    const sorted = this.sortedAddresses(block.cidr.family);
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid]!.ip.value < block.cidr.base) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let k = lo; k < sorted.length && cidrContains(block.cidr, sorted[k]!.ip); k++) {
+      const { ip, pod } = sorted[k]!;
+      if (!block.except.some((e) => cidrContains(e, ip))) set.add(pod);
+    }
+    this.blockCache.set(key, set);
     return set;
+  }
+
+  private sortedAddresses(family: 4 | 6): readonly { ip: IpAddress; pod: number }[] {
+    let list = this.addressesByFamily.get(family);
+    if (list === undefined) {
+      list = [];
+      this.model.podAddresses.forEach((addresses, pod) => {
+        for (const ip of addresses) if (ip.family === family) list!.push({ ip, pod });
+      });
+      list.sort((a, b) => (a.ip.value < b.ip.value ? -1 : a.ip.value > b.ip.value ? 1 : 0));
+      this.addressesByFamily.set(family, list);
+    }
+    return list;
   }
 }
 

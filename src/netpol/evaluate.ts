@@ -84,6 +84,8 @@ export interface Tier {
   ): TierJudgement;
   /** `subject` against every model pod as the peer; null when the tier says next for all. */
   row(ctx: PortContext, direction: Direction, subject: number): RowAnswer | null;
+  /** One model pod as the peer, without reasons (matrix rows of very large clusters). */
+  answer(ctx: PortContext, direction: Direction, subject: number, peer: number): TierAnswer;
 }
 
 const NEXT: TierJudgement = { answer: 'next', isolated: false, isolatingPolicies: [], allowedBy: [] };
@@ -147,6 +149,26 @@ export const networkPolicyV1Tier: Tier = {
       }
     }
     return { accept, deny: compiled.allPods.clone().andNot(accept) };
+  },
+
+  answer(ctx, direction, subject, peer) {
+    const { compiled, port, protocol } = ctx;
+    const isolating =
+      direction === 'egress' ? compiled.egressPolicies[subject] : compiled.ingressPolicies[subject];
+    if (isolating === undefined || isolating.length === 0) return 'next';
+    const dst = direction === 'ingress' ? subject : peer;
+    for (const p of isolating) {
+      const policy = compiled.policies[p]!;
+      for (const rule of (direction === 'egress' ? policy.egress : policy.ingress) ?? []) {
+        if (
+          rule.peerPods.has(peer) &&
+          matchingPortIndex(compiled.model, rule, dst, port, protocol) !== null
+        ) {
+          return 'accept';
+        }
+      }
+    }
+    return 'deny';
   },
 };
 
@@ -296,4 +318,20 @@ export function tierRow(
   if (accepted === null || decided === null) return null;
   // Undecided pods fall through to the default (allow).
   return ctx.compiled.allPods.clone().andNot(decided).or(accepted);
+}
+
+/** Whether the tiers let `subject` talk to model pod `peer` in `direction` (true when all say next). */
+export function tierAllows(
+  ctx: PortContext,
+  direction: Direction,
+  subject: number,
+  peer: number,
+  tiers: readonly Tier[] = DEFAULT_TIERS,
+): boolean {
+  if (ctx.compiled.model.pods[subject]?.hostNetwork !== false) return true;
+  for (const tier of tiers) {
+    const a = tier.answer(ctx, direction, subject, peer);
+    if (a !== 'next') return a === 'accept';
+  }
+  return true;
 }

@@ -20,7 +20,14 @@ export type {
   CompiledPolicy,
   CompiledRule,
 } from './compile.js';
-export { DEFAULT_TIERS, evaluate, networkPolicyV1Tier, PortContext, tierAllows, tierRow } from './evaluate.js';
+export {
+  DEFAULT_TIERS,
+  evaluate,
+  networkPolicyV1Tier,
+  PortContext,
+  tierAllows,
+  tierRow,
+} from './evaluate.js';
 export type { Evaluation, RowAnswer, Tier, TierJudgement } from './evaluate.js';
 export { matrix, matrixRow } from './matrix.js';
 export { describeEndpoint, explain } from './explain.js';

@@ -4,7 +4,7 @@
  * operations plus one bit test per cell. `matrixRow` answers one source against every pod
  * without building the whole matrix (for clusters too large for one).
  */
-import { DEFAULT_TIERS, isOwnNodePair, PortContext, tierRow } from './evaluate.js';
+import { DEFAULT_TIERS, isOwnNodePair, PortContext, tierAllows, tierRow } from './evaluate.js';
 import type { Tier } from './evaluate.js';
 import type { CompiledCluster } from './compile.js';
 import type { Bitset } from './model/bitset.js';
@@ -59,16 +59,9 @@ export function matrixRow(
   const egress = tierRow(ctx, 'egress', from, tiers);
   const row = new Array<boolean>(n);
   for (let j = 0; j < n; j++) {
-    // Only ingress rows of pods the source may reach (and that some policy isolates) are needed.
+    // One egress row for the source, then one ingress answer per destination (no ingress rows).
     if (from === j || isOwnNodePair(compiled.model, from, j)) row[j] = true;
-    else if (egress !== null && !egress.has(j)) row[j] = false;
-    else row[j] = cell(compiled, from, j, null, ingressFor(ctx, j, tiers));
+    else row[j] = (egress === null || egress.has(j)) && tierAllows(ctx, 'ingress', j, from, tiers);
   }
   return row;
-}
-
-function ingressFor(ctx: PortContext, to: number, tiers: readonly Tier[]): Bitset | null {
-  return ctx.compiled.ingressPolicies[to]?.length === 0 && tiers === DEFAULT_TIERS
-    ? null
-    : tierRow(ctx, 'ingress', to, tiers);
 }
