@@ -559,7 +559,8 @@ function allowFrom(req: GenerateRequest): GeneratedPolicy {
   if (req.ports.length > 0) rule.ports = portsManifest(req.ports);
   const explanation =
     `Allows ingress to ${targetWords(req)} from ${source} ${portWords(req.ports)}. ` +
-    `It also isolates those pods for ingress: other sources need a policy of their own.`;
+    `It also isolates those pods for ingress: other sources need a policy of their own. ` +
+    `Sources that are isolated for egress (a deny-all in their namespace) also need an egress allow.`;
   const target = slug(req.podSelector);
   const name = policyName([
     req.kind === 'allow-from-labels' ? 'allow-from' : 'allow-from-ns',

@@ -803,3 +803,30 @@ describe('loadObjects and loadFromClusterSource', () => {
     expect(podKeys(r)).toContain('a/p');
   });
 });
+
+describe('duplicates', () => {
+  it('the same policy or service read twice counts once, the later wins', () => {
+    const r = load(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: a}
+spec: {podSelector: {}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: s, namespace: a}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: a}
+spec: {podSelector: {}, policyTypes: [Egress]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: s, namespace: a}
+spec: {ports: [{port: 81}]}
+`);
+    expect(r.input.policies.map((p) => p.policyTypes)).toEqual([['Egress']]);
+    expect(r.input.services.map((s) => s.ports.map((p) => p.port))).toEqual([[81]]);
+  });
+});

@@ -219,8 +219,9 @@ class Assembler {
   private readonly referencedNamespaces: string[] = [];
   private readonly pods: PendingPod[] = [];
   private readonly nodes = new Map<string, string[]>();
-  private readonly services: NetpolService[] = [];
-  private readonly policies: NetpolPolicy[] = [];
+  /** By `namespace/name`: the same object read twice (a file and a dump) counts once, the later wins, as an apply would. */
+  private readonly services = new Map<string, NetpolService>();
+  private readonly policies = new Map<string, NetpolPolicy>();
   private readonly workloads: WorkloadEntry[] = [];
   /** `ns/Kind/name` -> owners (`ns/Kind/name`) of every namespaced object with ownerReferences. */
   private readonly owners = new Map<string, string[]>();
@@ -511,7 +512,7 @@ class Assembler {
         if (port !== null) ports.push(port);
       });
     }
-    this.services.push({ namespace, name, selector, ports });
+    this.services.set(`${namespace}/${name}`, { namespace, name, selector, ports });
   }
 
   private servicePort(rec: ObjectRecord, raw: unknown, at: readonly PathSegment[]): ServicePort | null {
@@ -588,7 +589,7 @@ class Assembler {
       return;
     }
     this.reference(conversion.policy.namespace);
-    this.policies.push(conversion.policy);
+    this.policies.set(`${conversion.policy.namespace}/${conversion.policy.name}`, conversion.policy);
   }
 
   private addWorkload(rec: ObjectRecord): void {
@@ -669,7 +670,13 @@ class Assembler {
     }
     const nodes: NetpolNode[] = [...this.nodes.entries()].map(([name, addresses]) => ({ name, addresses }));
     return {
-      input: { namespaces, pods, nodes, services: this.services, policies: this.policies },
+      input: {
+        namespaces,
+        pods,
+        nodes,
+        services: [...this.services.values()],
+        policies: [...this.policies.values()],
+      },
       problems: this.problems,
       summary: {
         documents: this.documents,
