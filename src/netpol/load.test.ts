@@ -7,6 +7,7 @@ import { MemorySource } from '../audit/testing/memory-source.js';
 import {
   formatIp,
   formatLoadProblem,
+  formatLoadProblemWithPath,
   loadFromClusterSource,
   loadManifests,
   loadManifestTexts,
@@ -354,8 +355,9 @@ describe('lists', () => {
         file: 'dump.json',
         line: 1,
         column: expect.any(Number) as number,
+        object: null,
         path: 'items[3]',
-        message: 'items[3] is not a Kubernetes object (no apiVersion and kind)',
+        message: 'is not a Kubernetes object (no apiVersion and kind)',
         hint: 'give every item of a List its apiVersion and kind',
       },
     ]);
@@ -577,6 +579,8 @@ spec: {podSelector: {}}
     expect(p.message).toContain(message);
     expect(r.input.policies.map((q) => q.name)).toContain('good');
     expect(formatLoadProblem(p)).toMatch(new RegExp(`^in\\.yaml:${line}:\\d+: `));
+    expect(p.object).toMatch(/^(NetworkPolicy|Pod|Service) app\/(bad|p|s|\(unnamed\))$/);
+    expect(formatLoadProblemWithPath(p).startsWith(`in.yaml:${line}:${p.column}: ${path}: `)).toBe(true);
   });
 
   it('an invalid policy is left out but its namespace still exists', () => {
@@ -774,8 +778,17 @@ describe('loadObjects and loadFromClusterSource', () => {
     const r = loadObjects(objects);
     expect(podKeys(r)).toEqual(['a/p', 'a/deployment-d']);
     expect(r.problems).toHaveLength(1);
-    expect(r.problems[0]).toMatchObject({ file: null, line: null, column: null });
-    expect(formatLoadProblem(r.problems[0]!)).toMatch(/^\(cluster\): NetworkPolicy a\/n: /);
+    expect(r.problems[0]).toMatchObject({
+      file: null,
+      line: null,
+      column: null,
+      object: 'NetworkPolicy a/n',
+      path: 'spec.podSelector.matchLabels["bad key!"]',
+    });
+    expect(formatLoadProblem(r.problems[0]!)).toMatch(/^NetworkPolicy a\/n: label key "bad key!"/);
+    expect(formatLoadProblemWithPath(r.problems[0]!)).toMatch(
+      /^NetworkPolicy a\/n: spec\.podSelector\.matchLabels\["bad key!"\]: label key/,
+    );
   });
 
   it('a ClusterSource is listed kind by kind', async () => {

@@ -53,8 +53,17 @@ export interface LoadProblem {
   readonly file: string | null;
   readonly line: number | null;
   readonly column: number | null;
-  /** Kubernetes field path inside the object (`spec.ingress[0].from[1].ipBlock.cidr`); '' for the whole file. */
+  /**
+   * The object, `NetworkPolicy app/web` (`Namespace x` for cluster-scoped kinds), or null when the
+   * problem is the file's (unreadable, broken YAML) or the run's.
+   */
+  readonly object: string | null;
+  /**
+   * Field path inside the object (`spec.ingress[0].from[1].ipBlock.cidr`), or for a List item
+   * inside its document (`items[3]`); '' for the whole object or file.
+   */
   readonly path: string;
+  /** What is wrong with the field at `path` (`is required`, `"10.0.0.0/33" is not a valid CIDR`). */
   readonly message: string;
   readonly hint?: string;
 }
@@ -248,13 +257,13 @@ class Assembler {
       line = pos.line;
       column = pos.column;
     }
-    const what = `${rec.obj.kind ?? 'object'} ${objectName(rec.obj, this.defaultNamespace)}`;
     this.problems.push({
       file: rec.file,
       line,
       column,
       path: formatPath(path),
-      message: `${what}: ${path.length === 0 ? '' : `${formatPath(path)} `}${message}`,
+      object: `${rec.obj.kind ?? 'object'} ${objectName(rec.obj, this.defaultNamespace)}`,
+      message,
       ...(hint === undefined ? {} : { hint }),
     });
   }
@@ -275,7 +284,8 @@ class Assembler {
             line: pos?.line ?? null,
             column: pos?.column ?? null,
             path: formatPath(item.prefix),
-            message: `${formatPath(item.prefix)} is not a Kubernetes object (no apiVersion and kind)`,
+            object: null,
+            message: 'is not a Kubernetes object (no apiVersion and kind)',
             hint: 'give every item of a List its apiVersion and kind',
           });
           return;
@@ -714,6 +724,7 @@ class Assembler {
           file: null,
           line: null,
           column: null,
+          object: null,
           path: '',
           message: `--pod-cidr ${cidr.text} has no free address left: ${needy.length - given.size} pod${needy.length - given.size === 1 ? '' : 's'} stay without an address (they match no ipBlock)`,
           hint: 'give a larger --pod-cidr',
@@ -784,6 +795,7 @@ export function loadManifestTexts(
         file: file.display,
         line: p.line,
         column: p.column,
+        object: null,
         path: '',
         message: p.message,
         ...(p.hint === undefined ? {} : { hint: p.hint }),
@@ -804,6 +816,7 @@ export function loadManifestTexts(
         file: file.display,
         line: documents[0]?.line ?? 1,
         column: 1,
+        object: null,
         path: '',
         message: 'no Kubernetes object in this file (a document needs apiVersion and kind)',
         hint: 'values files and kustomizations are not manifests: render them first (helm template, kubectl kustomize)',
@@ -828,6 +841,7 @@ export async function loadManifests(
     file: p.file,
     line: p.line ?? null,
     column: null,
+    object: null,
     path: '',
     message: p.message,
     ...(p.hint === undefined ? {} : { hint: p.hint }),
@@ -879,6 +893,7 @@ export async function loadFromClusterSource(
         file: null,
         line: null,
         column: null,
+        object: null,
         path: '',
         message: `cannot list ${kind.kind} (${kind.apiVersion}) from ${source.description}: ${e instanceof Error ? e.message : String(e)}`,
       });
@@ -888,9 +903,19 @@ export async function loadFromClusterSource(
   return { ...result, problems: [...listProblems, ...result.problems] };
 }
 
-/** `file:line:column: message` for a terminal. */
+/**
+ * `file:line:column: message` for a terminal; objects from a cluster (no file) are named
+ * instead: `NetworkPolicy app/web: message`. The path is not added: callers put it in front of
+ * the message when they want it (`{...p, message: `${p.path}: ${p.message}`}`), as
+ * `formatLoadProblemWithPath` does.
+ */
 export function formatLoadProblem(p: LoadProblem): string {
   const where =
-    p.file === null ? '(cluster)' : p.line === null ? p.file : `${p.file}:${p.line}:${p.column ?? 1}`;
-  return `${where}: ${p.message}`;
+    p.file === null ? p.object : p.line === null ? p.file : `${p.file}:${p.line}:${p.column ?? 1}`;
+  return where === null ? p.message : `${where}: ${p.message}`;
+}
+
+/** `file:line:column: path: message` (the form podsec.yaml issues take). */
+export function formatLoadProblemWithPath(p: LoadProblem): string {
+  return formatLoadProblem(p.path === '' ? p : { ...p, message: `${p.path}: ${p.message}` });
 }
