@@ -14,6 +14,7 @@ import { runNetpolMatrix, type NetpolMatrixOptions } from '../../src/cli/command
 import { runNetpolExplain, type NetpolExplainOptions } from '../../src/cli/commands/netpol-explain.js';
 import { runNetpolLint, type NetpolLintOptions } from '../../src/cli/commands/netpol-lint.js';
 import { UsageError } from '../../src/lib/errors.js';
+import { main } from '../../src/cli/main.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const hardened = join(root, 'examples/hardened');
@@ -533,6 +534,19 @@ spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
       'peer-matches-nothing shop/default-deny',
       'peer-matches-nothing shop/web-from-ingress',
     ]);
+  });
+});
+
+// --- through the command line parser -----------------------------------------------------------
+
+describe('podsec netpol via main()', () => {
+  it.each([
+    ['matrix without --port', ['netpol', 'matrix']],
+    ['lint with an unknown format', ['netpol', 'lint', '--format', 'xml']],
+    ['explain of an unknown pod', ['netpol', 'explain', '--from', 'x/nope', '--to', 'x/a', '--port', '80']],
+    ['an unknown subcommand', ['netpol', 'nope']],
+  ])('%s exits 2', async (_name, args) => {
+    expect(await main([...args, cluster])).toBe(2);
   });
 });
 

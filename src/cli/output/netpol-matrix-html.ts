@@ -54,6 +54,9 @@ ul.notes{margin:8px 0 0;padding-left:20px;color:#3e4c59}
 .empty{color:#616e7c;font-style:italic}
 `;
 
+/** Above this many pods, cells are bare (a 1,000-pod grid with titles is about 100 MB of HTML). */
+export const DETAILED_MAX = 200;
+
 function noteMark(p: MatrixPod): string {
   return p.notes.length === 0
     ? ''
@@ -65,6 +68,7 @@ export function renderMatrixHtml(view: MatrixView, opts: MatrixHtmlOptions): str
   const c = matrixCounts(view);
   const groups = namespaceGroups(view.pods);
   const groupStart = new Set(groups.map((g) => g.start).filter((s) => s > 0));
+  const detailed = n <= DETAILED_MAX;
   const title = `Reachability on ${view.port}/${view.protocol}`;
   const out: string[] = [];
   out.push(
@@ -115,7 +119,9 @@ export function renderMatrixHtml(view: MatrixView, opts: MatrixHtmlOptions): str
       const cls = verdict === 'self' ? 's' : verdict === 'allowed' ? 'a' : 'd';
       const sym = verdict === 'self' ? '&ndash;' : verdict === 'denied' ? '&times;' : '';
       cells.push(
-        `<td class="${cls}${gl}" data-from="${i}" data-to="${j}" title="${esc(`${podId(p)} -> ${podId(to)}: ${verdict}`)}">${sym}</td>`,
+        detailed
+          ? `<td class="${cls}${gl}" data-from="${i}" data-to="${j}" title="${esc(`${podId(p)} -> ${podId(to)}: ${verdict}`)}">${sym}</td>`
+          : `<td class="${cls}${gl}">${sym}</td>`,
       );
     }
     out.push(
@@ -123,6 +129,11 @@ export function renderMatrixHtml(view: MatrixView, opts: MatrixHtmlOptions): str
     );
   });
   out.push('</tbody></table></div>');
+  if (!detailed) {
+    out.push(
+      `<p class="meta">Over ${DETAILED_MAX} pods, cells carry no hover titles (the page stays a manageable size); row and column headers still name every pod.</p>`,
+    );
+  }
   const notes = view.pods.flatMap((p) =>
     p.notes.map((note) => `<li>${esc(podId(p))}: ${esc(NOTE_TEXT[note])}</li>`),
   );

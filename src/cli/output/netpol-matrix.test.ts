@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matrixJson, renderMatrixTable, type MatrixPod, type MatrixView } from './netpol-matrix.js';
-import { renderMatrixHtml } from './netpol-matrix-html.js';
+import { DETAILED_MAX, renderMatrixHtml } from './netpol-matrix-html.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const inCi = process.env['CI'] === 'true';
@@ -80,6 +80,18 @@ describe('renderMatrixTable', () => {
     expect(renderMatrixTable(big(), { color: true })).toContain('\x1b[31mX');
   });
 
+  it('one pod per namespace: dense, without blocks or namespace headers', () => {
+    const pods = ['a', 'b', 'c'].map((ns) => pod(ns, 'p'));
+    const text = renderMatrixTable({
+      pods,
+      port: 80,
+      protocol: 'TCP',
+      allowed: pods.map(() => [true, true, true]),
+    });
+    expect(text).toMatch(/^ +0 1 2$/m);
+    expect(text).toMatch(/^a 0 p {2}- \. \.\nb 1 p {2}\. - \.$/m);
+  });
+
   it('says when there are no pods', () => {
     expect(renderMatrixTable({ pods: [], port: 53, protocol: 'UDP', allowed: [] })).toContain('no pods');
   });
@@ -92,6 +104,20 @@ describe('renderMatrixHtml (static)', () => {
     expect(html).toContain('payments-&lt;prod&gt;');
     expect(html).not.toContain('payments-<prod>');
     expect(html).toContain('dir &lt;x&gt;');
+  });
+});
+
+describe('renderMatrixHtml size', () => {
+  it('cells carry titles up to DETAILED_MAX pods, and are bare above', () => {
+    const grid = (n: number): MatrixView => {
+      const pods = Array.from({ length: n }, (_, i) => pod(`ns${i % 7}`, `p${i}`));
+      return { pods, port: 80, protocol: 'TCP', allowed: pods.map(() => pods.map(() => true)) };
+    };
+    const opts = { source: 's', generatedAt: new Date(0) };
+    expect(renderMatrixHtml(grid(DETAILED_MAX), opts)).toContain('title="ns0/p0 -&gt; ns0/p7: allowed"');
+    const big = renderMatrixHtml(grid(DETAILED_MAX + 1), opts);
+    expect(big).not.toMatch(/<td[^>]*title=/);
+    expect(big).toContain('cells carry no hover titles');
   });
 });
 

@@ -131,25 +131,26 @@ export function renderMatrixTable(view: MatrixView, opts: MatrixTableOptions = {
     p.notes.length === 0 ? p.name : `${p.name} (${p.notes.map((x) => NOTE_SHORT[x]).join(',')})`;
   const nameWidth = Math.max(...view.pods.map((p) => label(p).length));
   const rowLabelWidth = nsWidth + 1 + w + 1 + nameWidth;
-  const gap = (j: number): string => (j > 0 && groupOf[j] !== groupOf[j - 1] ? '  ' : '');
+  // Blocks only help when some namespace holds several pods; one pod per namespace reads best dense.
+  const blocks = groups.some((g) => g.end - g.start > 1);
+  const gap = (j: number): string => (blocks && j > 0 && groupOf[j] !== groupOf[j - 1] ? '  ' : '');
 
   const lines: string[] = [];
-  // Namespace names above their column blocks, when they fit; the row labels name them anyway.
+  // Namespace names above their column blocks where they fit (blank where not): row labels name them anyway.
   let nsLine = ' '.repeat(rowLabelWidth + 2);
   groups.forEach((g, gi) => {
     const blockWidth = (g.end - g.start) * (w + 1) - 1;
-    const text =
-      g.namespace.length <= blockWidth ? g.namespace : g.namespace.slice(0, Math.max(blockWidth, 1));
-    nsLine += (gi > 0 ? '  ' : '') + text.padEnd(blockWidth) + ' ';
+    const text = g.namespace.length <= blockWidth ? g.namespace : '';
+    nsLine += (blocks && gi > 0 ? '  ' : '') + text.padEnd(blockWidth) + ' ';
   });
-  lines.push(nsLine.trimEnd());
+  if (nsLine.trim() !== '') lines.push(nsLine.trimEnd());
   let idxLine = ' '.repeat(rowLabelWidth + 2);
   for (let j = 0; j < n; j++) idxLine += `${gap(j)}${String(j).padStart(w)} `;
   lines.push(idxLine.trimEnd());
 
   for (let i = 0; i < n; i++) {
     const p = view.pods[i]!;
-    if (i > 0 && groupOf[i] !== groupOf[i - 1]) lines.push('');
+    if (blocks && i > 0 && groupOf[i] !== groupOf[i - 1]) lines.push('');
     const first = i === groups[groupOf[i]!]!.start;
     let line = `${(first ? p.namespace : '').padEnd(nsWidth)} ${String(i).padStart(w)} ${label(p).padEnd(nameWidth)}  `;
     const row = view.allowed[i] ?? [];
