@@ -283,6 +283,15 @@ describe('podsec netpol matrix', () => {
     expect(m.allowed[1]![0]).toBe(expected);
   });
 
+  it('--state DIR reads the directory as the cluster, without its .podsec/ writes', async () => {
+    const d = fresh('state', { 'all.yaml': [NAMESPACES, pod('x', 'a', '10.0.1.10')].join('---\n') });
+    mkdirSync(join(d, '.podsec'), { recursive: true });
+    writeFileSync(join(d, '.podsec', 'junk.yaml'), 'not: [valid');
+    const r = await matrixRun([], { state: d });
+    expect(r.code).toBe(0);
+    expect(parse<MatrixOut>(r.out, validMatrix).pods).toEqual(['x/a']);
+  });
+
   it('--pod-cidr gives the address-less pod an address', async () => {
     const m = parse<MatrixOut>((await matrixRun([cluster], { podCidr: '10.9.0.0/24' })).out, validMatrix);
     expect(m.notes['y/pending']).toBeUndefined();
@@ -419,6 +428,22 @@ describe('podsec netpol explain', () => {
     );
     expect(e.verdicts.map((v) => [v.to.label, v.port, v.allowed])).toEqual([['x/a', 8080, true]]);
     expect(e.notes.join('\n')).toContain('svc:x/web port 80/TCP -> x/a port 8080 (targetPort http)');
+  });
+
+  it('svc: as the source stands for its endpoint pods; a Service selecting nothing has no connection (exit 1)', async () => {
+    const e = parse<ExplainOut>(
+      (await explainRun([cluster], { from: 'svc:x/web', to: 'y/a' })).out,
+      validExplain,
+    );
+    expect(e.verdicts.map((v) => [v.from.label, v.to.label, v.allowed])).toEqual([['x/a', 'y/a', true]]);
+    const d = fresh('svc-none', {
+      'all.yaml': [NAMESPACES, pod('x', 'a', '10.0.1.10'), SERVICE.replace('pod: a', 'pod: zz')].join(
+        '---\n',
+      ),
+    });
+    const none = await explainRun([d], { from: 'x/a', to: 'svc:x/web', port: '80', format: 'text' });
+    expect(none.code).toBe(1);
+    expect(none.out).toContain('selects no pod');
   });
 
   it('an IP of a pod is that pod; an unknown IP is outside the cluster', async () => {
