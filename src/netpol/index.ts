@@ -41,6 +41,7 @@ export {
 } from './lint.js';
 export {
   formatLoadProblem,
+  formatLoadProblemWithPath,
   loadFromClusterSource,
   loadManifests,
   loadManifestTexts,

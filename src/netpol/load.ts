@@ -225,7 +225,8 @@ class Assembler {
   readonly problems: LoadProblem[] = [];
   readonly ignored: Record<string, number> = {};
   private readonly namespaces = new Map<string, NetpolNamespace>();
-  private readonly referencedNamespaces: string[] = [];
+  /** Namespaces objects live in, in the order met (a Set keeps insertion order). */
+  private readonly referencedNamespaces = new Set<string>();
   private readonly pods: PendingPod[] = [];
   private readonly nodes = new Map<string, string[]>();
   /** By `namespace/name`: the same object read twice (a file and a dump) counts once, the later wins, as an apply would. */
@@ -352,8 +353,7 @@ class Assembler {
   }
 
   private reference(ns: string): void {
-    if (!this.namespaces.has(ns) && !this.referencedNamespaces.includes(ns))
-      this.referencedNamespaces.push(ns);
+    this.referencedNamespaces.add(ns);
   }
 
   /** Labels at `path` (a map of strings); invalid entries are problems and left out. */
