@@ -9,7 +9,7 @@
 import { UsageError } from '../../lib/errors.js';
 import { parseProtocol } from '../../netpol/generate.js';
 import {
-  formatLoadProblem,
+  formatLoadProblemWithPath,
   loadManifests,
   parsePodCidr,
   type LoadProblem,
@@ -67,8 +67,7 @@ export function problemJson(p: LoadProblem): ProblemJson {
 /** Load problems on stderr, one line each with file:line:column and the field path. */
 export function writeProblems(stderr: Out, problems: readonly LoadProblem[]): void {
   for (const p of problems) {
-    const text = formatLoadProblem(p.path === '' ? p : { ...p, message: `${p.path}: ${p.message}` });
-    stderr.write(`podsec: ${text}\n`);
+    stderr.write(`podsec: ${formatLoadProblemWithPath(p)}\n`);
     if (p.hint !== undefined) stderr.write(`  hint: ${p.hint}\n`);
   }
 }
