@@ -189,6 +189,37 @@ describe('policyName', () => {
     expect(a).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
     expect(a).not.toBe(b);
   });
+  const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+  it.each([
+    [
+      'ports of an allow',
+      ['allow-from', 'app-frontend-tier-web', 'to-app-backend-api', 'port-8080-tcp-http-tcp-9090-tcp'],
+    ],
+    ['many short words', ['allow-from', Array.from({ length: 40 }, (_, i) => `w${i}`).join('-')]],
+    ['a word longer than the room', ['allow-from', 'x'.repeat(100)]],
+    ['the cut falling on a dash', ['a'.repeat(54), 'bcd', 'efghij']],
+  ])('cuts %s at a word boundary, at most 63 characters, DNS-1123 valid', (_name, parts) => {
+    const full = parts.join('-');
+    const name = policyName(parts);
+    expect(name.length).toBeLessThanOrEqual(63);
+    expect(name).toMatch(DNS_1123_LABEL);
+    const match = /^(.*)-([0-9a-f]{8})$/.exec(name);
+    expect(match).not.toBeNull();
+    const kept = match?.[1] ?? '';
+    expect(full.startsWith(kept)).toBe(true);
+    // The kept prefix ends where a word ends (unless the first word alone is too long).
+    if (kept.includes('-')) expect(full[kept.length]).toBe('-');
+  });
+  it('keeps the words of a long allow name whole (no "-tc-")', () => {
+    // 69 characters; a plain cut at 54 would end in "-ht".
+    const name = policyName([
+      'allow-from',
+      'app-fe',
+      'to-app-web-tier-api',
+      'port-8080-tcp-http-tcp-9090-tcp',
+    ]);
+    expect(name).toMatch(/^allow-from-app-fe-to-app-web-tier-api-port-8080-tcp-[0-9a-f]{8}$/);
+  });
 });
 
 describe('generatePolicies', () => {

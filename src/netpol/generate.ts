@@ -410,8 +410,8 @@ function portSlug(ports: readonly PortArg[]): string {
 
 /**
  * A valid object name from readable parts. Names longer than 63 characters (the limit that
- * keeps them usable as label values too) are cut and end in a hash of the full name, so two
- * different requests never share a name.
+ * keeps them usable as label values too) are cut at a word boundary (never inside a word such
+ * as `tcp`) and end in a hash of the full name, so two different requests never share a name.
  */
 export function policyName(parts: readonly string[]): string {
   const full = parts
@@ -422,7 +422,12 @@ export function policyName(parts: readonly string[]): string {
     .replace(/^-+|-+$/g, '');
   if (full.length <= MAX_NAME) return full;
   const hash = createHash('sha256').update(full).digest('hex').slice(0, 8);
-  return `${full.slice(0, MAX_NAME - 9).replace(/-+$/, '')}-${hash}`;
+  const room = MAX_NAME - hash.length - 1;
+  // Keep whole words: cut before the last '-' that fits, unless the cut already falls on one.
+  // A single word longer than the room is cut hard (there is no boundary to keep).
+  const lastDash = full.lastIndexOf('-', room);
+  const end = full[room] === '-' || lastDash <= 0 ? room : lastDash;
+  return `${full.slice(0, end).replace(/-+$/, '')}-${hash}`;
 }
 
 function metadata(name: string, namespace: string, explanation: string): NetworkPolicyManifest['metadata'] {
