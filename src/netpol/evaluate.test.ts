@@ -567,7 +567,15 @@ describe('explain', () => {
       { namespace: 'x', name: 'from-node-2' },
     ]);
     expect(v.ingress.allowedBy).toEqual([
-      { policy: { namespace: 'x', name: 'from-node-2' }, ruleIndex: 0, peerIndex: 0, portIndex: null },
+      {
+        policy: { namespace: 'x', name: 'from-node-2' },
+        source: null,
+        ruleIndex: 0,
+        peerIndex: 0,
+        portIndex: null,
+        peer: { kind: 'ipBlock', ipBlock: { cidr: '192.168.0.2/32', except: [] } },
+        port: null,
+      },
     ]);
     expect(v.explanation.join('\n')).toContain('x/deny-ingress, x/from-node-2');
     expect(v.explanation.join('\n')).toContain(

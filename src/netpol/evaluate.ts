@@ -119,9 +119,12 @@ export const networkPolicyV1Tier: Tier = {
         if (peerIndex === null) continue;
         allowedBy.push({
           policy: policy.ref,
+          source: policy.policy.source,
           ruleIndex: rule.index,
           peerIndex: peerIndex < 0 ? null : peerIndex,
           portIndex: portIndex < 0 ? null : portIndex,
+          peer: rule.peers === 'all' || peerIndex < 0 ? null : rule.peers[peerIndex]!.peer,
+          port: rule.ports === 'all' || portIndex < 0 ? null : rule.ports[portIndex]!,
         });
       }
     }

@@ -392,6 +392,9 @@ interface ExplainOut {
         ruleIndex: number;
         peerIndex: number | null;
         portIndex: number | null;
+        peer: unknown;
+        port: unknown;
+        source: { file: string; line: number } | null;
       }[];
     };
   }[];
@@ -407,7 +410,19 @@ describe('podsec netpol explain', () => {
     const v = e.verdicts[0]!;
     expect(v.ingress.isolatingPolicies.map((p) => p.name)).toEqual(['a-from-b']);
     expect(v.ingress.allowedBy).toEqual([
-      { policy: { namespace: 'x', name: 'a-from-b' }, ruleIndex: 0, peerIndex: 0, portIndex: 0 },
+      {
+        policy: { namespace: 'x', name: 'a-from-b' },
+        source: { file: join(cluster, 'policy.yaml'), line: 1 },
+        ruleIndex: 0,
+        peerIndex: 0,
+        portIndex: 0,
+        peer: {
+          kind: 'selector',
+          podSelector: { matchLabels: { pod: 'b' }, matchExpressions: [] },
+          namespaceSelector: null,
+        },
+        port: { protocol: 'TCP', port: 'http', endPort: null },
+      },
     ]);
     expect(v.egress.isolated).toBe(false);
   });

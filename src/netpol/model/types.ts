@@ -28,6 +28,11 @@ export type Labels = Readonly<Record<string, string>>;
 export interface SourceRef {
   readonly file: string | null;
   readonly line: number;
+  /**
+   * Where a field of the object is (`spec.egress[2].ports[0]`), or its nearest existing parent;
+   * set by the loader when the object came from a file.
+   */
+  readonly locate?: (path: string) => { line: number; column: number };
 }
 
 export interface NetpolNamespace {
@@ -161,12 +166,22 @@ export type Endpoint =
 /** What one tier says about one direction: decide now, or let the next tier decide. */
 export type TierAnswer = 'accept' | 'deny' | 'next';
 
-/** The rule (and the peer and port inside it; null when the rule has none, i.e. 'all') that allows. */
+/**
+ * The rule (and the peer and port inside it; null when the rule has none, i.e. 'all') that
+ * allows, by index and by content (the validated peer and port entries as the policy states
+ * them), with where the policy is defined, so tooling needs no second lookup.
+ */
 export interface RuleMatch {
   readonly policy: PolicyRef;
+  /** Where the policy is defined; null for policies built without a position. */
+  readonly source: SourceRef | null;
   readonly ruleIndex: number;
   readonly peerIndex: number | null;
   readonly portIndex: number | null;
+  /** `from[peerIndex]` / `to[peerIndex]`; null when the rule allows every peer. */
+  readonly peer: Peer | null;
+  /** `ports[portIndex]`; null when the rule allows every port. */
+  readonly port: PortSpec | null;
 }
 
 export interface DirectionResult {
