@@ -1,6 +1,7 @@
 /** lintNetpol on small hand-made clusters: one named case per finding, and the clean cases. */
 import { describe, expect, it } from 'vitest';
 import { lintNetpol, selectorWithin, type LintCode } from './lint.js';
+import { loadManifestTexts } from './load.js';
 import type {
   ClusterInput,
   LabelSelector,
@@ -372,5 +373,70 @@ describe('selectorWithin', () => {
     ],
   ])('%s', (_name, narrow, broad, expected) => {
     expect(selectorWithin(narrow, broad)).toBe(expected);
+  });
+});
+
+describe('finding locations (from loaded files)', () => {
+  const pods = `apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: a, labels: {app: web}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 10.0.0.1}
+`;
+  const policyYaml = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: a}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+    - to: [{podSelector: {matchLabels: {app: web}}}]
+    - to: [{podSelector: {matchLabels: {app: web}}}]
+      ports: [{port: 80}]
+    - to:
+        - podSelector: {matchLabels: {app: web}}
+      ports:
+        - port: nope
+`;
+
+  it('points at the field (line 14 of the policy), not the first line, in a plain document', () => {
+    const r = loadManifestTexts([{ display: 'np.yaml', text: `${policyYaml}---\n${pods}` }]);
+    const f = lintNetpol(r.input).findings.find((x) => x.code === 'named-port-unresolved');
+    expect(f?.path).toBe('spec.egress[2].ports[0]');
+    expect(f?.location).toEqual({ file: 'np.yaml', line: 14, column: 11 });
+  });
+
+  it('points at the nearest existing parent when the field is absent', () => {
+    const r = loadManifestTexts([{ display: 'np.yaml', text: `${policyYaml}---\n${pods}` }]);
+    const f = lintNetpol(r.input).findings.find((x) => x.code === 'rule-redundant');
+    expect(f?.path).toBe('spec.egress[1]');
+    expect(f?.location).toMatchObject({ file: 'np.yaml', line: 9 });
+  });
+
+  it('points into a List item (the item prefix is kept)', () => {
+    const list = `apiVersion: v1
+kind: List
+items:
+  - apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: q, namespace: a}
+    spec:
+      podSelector: {matchLabels: {app: web}}
+      ingress:
+        - ports:
+            - port: gone
+`;
+    const r = loadManifestTexts([{ display: 'list.yaml', text: `${list}---\n${pods}` }]);
+    const f = lintNetpol(r.input).findings.find((x) => x.code === 'named-port-unresolved');
+    expect(f?.location).toEqual({ file: 'list.yaml', line: 11, column: 15 });
+  });
+
+  it('falls back to the policy line without a locator', () => {
+    const report = lintNetpol(cluster([web], [policy('shop', 'db', sel({ app: 'db' }), { ingress: [] })]));
+    expect(report.findings.find((f) => f.code === 'policy-selects-nothing')?.location).toEqual({
+      file: 'np.yaml',
+      line: 1,
+      column: null,
+    });
   });
 });

@@ -49,6 +49,18 @@ export interface LintFinding {
   /** Field path inside the policy (`spec.ingress[0].from[1]`), null for the whole object. */
   readonly path: string | null;
   readonly source: SourceRef | null;
+  /**
+   * Where a reader finds it: the line and column of `path` in the policy's file (of its nearest
+   * existing parent when the field is absent), or the policy's first line when the loader gave
+   * no way to locate fields; null for pods.
+   */
+  readonly location: FindingLocation | null;
+}
+
+export interface FindingLocation {
+  readonly file: string | null;
+  readonly line: number;
+  readonly column: number | null;
 }
 
 export interface LintReport {
@@ -189,7 +201,7 @@ function rulesOf(cp: CompiledPolicy, dir: Direction): readonly CompiledRule[] | 
 export function lintNetpol(input: ClusterInput): LintReport {
   const compiled = compile(input);
   const { model } = compiled;
-  const findings: LintFinding[] = [];
+  const findings: Omit<LintFinding, 'location'>[] = [];
 
   for (const cp of compiled.policies) {
     const policy = cp.policy;
@@ -301,5 +313,14 @@ export function lintNetpol(input: ClusterInput): LintReport {
 
   const counts = Object.fromEntries(LINT_CODES.map((c) => [c, 0])) as Record<LintCode, number>;
   for (const f of findings) counts[f.code]++;
-  return { findings, counts };
+  return { findings: findings.map((f) => ({ ...f, location: locateFinding(f.source, f.path) })), counts };
+}
+
+function locateFinding(source: SourceRef | null, path: string | null): FindingLocation | null {
+  if (source === null) return null;
+  if (path === null || source.locate === undefined) {
+    return { file: source.file, line: source.line, column: null };
+  }
+  const pos = source.locate(path);
+  return { file: source.file, line: pos.line, column: pos.column };
 }

@@ -584,11 +584,22 @@ class Assembler {
   }
 
   private addPolicy(rec: ObjectRecord): void {
-    const line = rec.doc === null ? 0 : rec.doc.locate(rec.prefix).line;
-    const conversion = toNetpolPolicy(rec.obj, {
-      defaultNamespace: this.defaultNamespace,
-      source: rec.file === null && rec.doc === null ? null : { file: rec.file, line },
-    });
+    const { doc, prefix, obj } = rec;
+    const line = doc === null ? 0 : doc.locate(prefix).line;
+    const source =
+      rec.file === null && doc === null
+        ? null
+        : doc === null
+          ? { file: rec.file, line }
+          : {
+              file: rec.file,
+              line,
+              locate: (path: string) => {
+                const pos = doc.locate([...prefix, ...pathSegments(obj, path)]);
+                return { line: pos.line, column: pos.column };
+              },
+            };
+    const conversion = toNetpolPolicy(rec.obj, { defaultNamespace: this.defaultNamespace, source });
     if (!conversion.ok) {
       for (const p of conversion.problems) {
         const segments = pathSegments(rec.obj, p.path);

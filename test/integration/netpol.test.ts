@@ -544,7 +544,7 @@ spec:
     expect(l.findings.find((f) => f.policy === 'x/db')?.file).toBe(join(d, 'all.yaml'));
 
     const table = await lintRun([d], { format: 'table' });
-    expect(table.out).toMatch(/all\.yaml:\d+\s+x\/db\s+policy-selects-nothing/);
+    expect(table.out).toMatch(/all\.yaml:\d+:\d+\s+x\/db\s+policy-selects-nothing/);
     expect(table.out).toContain('2 pods not isolated for ingress');
   });
 

@@ -1,5 +1,5 @@
 /**
- * `podsec netpol lint` as a table (grouped: policy findings with the policy's file:line, then the
+ * `podsec netpol lint` as a table (grouped: policy findings with the field's file:line:column, then the
  * pods no policy isolates, which can be many and so are listed compactly per direction) and as JSON.
  */
 import type { LintCode, LintFinding, LintReport } from '../../netpol/lint.js';
@@ -21,6 +21,7 @@ export interface LintFindingJson {
   path: string | null;
   file: string | null;
   line: number | null;
+  column: number | null;
 }
 
 export interface LintJson {
@@ -37,8 +38,9 @@ export function findingJson(f: LintFinding): LintFindingJson {
     pod: f.pod,
     direction: f.direction,
     path: f.path,
-    file: f.source?.file ?? null,
-    line: f.source?.line ?? null,
+    file: f.location?.file ?? null,
+    line: f.location?.line ?? null,
+    column: f.location?.column ?? null,
   };
 }
 
@@ -51,8 +53,9 @@ export function lintJson(report: LintReport, errors: ProblemJson[] = []): LintJs
 }
 
 function where(f: LintFinding): string {
-  if (f.source === null) return '';
-  return `${f.source.file ?? '(cluster)'}:${f.source.line}`;
+  const at = f.location;
+  if (at === null) return '';
+  return `${at.file ?? '(cluster)'}:${at.line}${at.column === null ? '' : `:${at.column}`}`;
 }
 
 export function renderLintTable(report: LintReport): string {
