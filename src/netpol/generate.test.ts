@@ -309,6 +309,39 @@ describe('generatePolicies', () => {
     );
   });
 
+  it('allow-from-namespace by name and by labels: two peers (a union), each narrowed by the pod selector', () => {
+    const [p] = generatePolicies(
+      request({
+        kind: 'allow-from-namespace',
+        fromNamespaces: ['monitoring', 'logging'],
+        fromNamespaceSelector: 'team=pay',
+        fromPodSelector: 'app=fe',
+      }),
+    );
+    expect(p?.manifest.spec.ingress).toEqual([
+      {
+        from: [
+          {
+            namespaceSelector: {
+              matchExpressions: [
+                { key: 'kubernetes.io/metadata.name', operator: 'In', values: ['logging', 'monitoring'] },
+              ],
+            },
+            podSelector: { matchLabels: { app: 'fe' } },
+          },
+          {
+            namespaceSelector: { matchLabels: { team: 'pay' } },
+            podSelector: { matchLabels: { app: 'fe' } },
+          },
+        ],
+      },
+    ]);
+    expect(p?.explanation).toContain(
+      'from pods matching app=fe in namespaces logging, monitoring or in namespaces matching team=pay',
+    );
+    expect(p?.manifest.metadata.name).toBe('allow-from-ns-logging-monitoring-team-pay-app-fe');
+  });
+
   it('allow-from-namespace by labels, every port', () => {
     const [p] = generatePolicies(
       request({ kind: 'allow-from-namespace', fromNamespaceSelector: 'team=pay' }),
@@ -489,6 +522,41 @@ status: {podIP: ${ip}}
         ['monitoring/prom', 'app/web', '9101', false],
         ['monitoring/grafana', 'app/web', '9090', false],
         ['other/client', 'app/web', '9090', false],
+      ],
+    },
+    {
+      name: 'allow-from-namespace by name OR by labels: a namespace matching only one of them is allowed',
+      args: [
+        {
+          kind: 'allow-from-namespace',
+          podSelector: 'app=web',
+          fromNamespaces: ['monitoring'],
+          fromNamespaceSelector: 'team=pay',
+        },
+      ],
+      probes: [
+        ['other/client', 'app/web', '8080', true],
+        ['monitoring/prom', 'app/web', '8080', true],
+        ['monitoring/grafana', 'app/web', '8080', true],
+        ['app/fe', 'app/web', '8080', false],
+        ['kube-system/other-sys', 'app/web', '8080', false],
+      ],
+    },
+    {
+      name: 'allow-from-namespace by name OR by labels, with a pod selector narrowing both',
+      args: [
+        {
+          kind: 'allow-from-namespace',
+          podSelector: 'app=web',
+          fromNamespaces: ['monitoring'],
+          fromNamespaceSelector: 'team=pay',
+          fromPodSelector: 'app=prometheus',
+        },
+      ],
+      probes: [
+        ['monitoring/prom', 'app/web', '8080', true],
+        ['monitoring/grafana', 'app/web', '8080', false],
+        ['other/client', 'app/web', '8080', false],
       ],
     },
     {

@@ -58,7 +58,10 @@ export interface GenerateRequest {
   readonly namespace: string;
   readonly podSelector: LabelSelector;
   readonly fromPodSelector: LabelSelector | null;
+  /** `--from-namespace-selector`. Allowed namespaces are those it matches OR those named in `fromNamespaces`. */
   readonly fromNamespaceSelector: LabelSelector | null;
+  /** `--from-namespace` names, sorted and without duplicates. */
+  readonly fromNamespaces: readonly string[];
   readonly ports: readonly PortArg[];
   readonly dns: boolean;
 }
@@ -227,15 +230,7 @@ export function parseGenerateArgs(args: GenerateArgs): Parsed<GenerateRequest> {
     const problem = namespaceNameProblem(name);
     if (problem !== null) return usage(`--from-namespace: ${problem}`);
   }
-  if (names.length > 0) {
-    const byName: LabelSelectorRequirement = {
-      key: NAMESPACE_NAME_LABEL,
-      operator: 'In',
-      values: [...new Set(names)].sort(),
-    };
-    const base = fromNamespaceSelector ?? { matchLabels: {}, matchExpressions: [] };
-    fromNamespaceSelector = { ...base, matchExpressions: [...base.matchExpressions, byName] };
-  }
+  const fromNamespaces = [...new Set(names)].sort();
 
   let defaultProtocol: Protocol = 'TCP';
   if (args.protocol !== undefined) {
@@ -261,11 +256,8 @@ export function parseGenerateArgs(args: GenerateArgs): Parsed<GenerateRequest> {
   if (kind === 'deny-all') {
     const extra = [
       fromPodSelector !== null ? '--from-pod-selector' : null,
-      fromNamespaceSelector !== null
-        ? names.length > 0
-          ? '--from-namespace'
-          : '--from-namespace-selector'
-        : null,
+      fromNamespaceSelector !== null ? '--from-namespace-selector' : null,
+      fromNamespaces.length > 0 ? '--from-namespace' : null,
       ports.length > 0 ? '--port' : null,
       args.protocol !== undefined ? '--protocol' : null,
     ].filter((f): f is string => f !== null);
@@ -279,7 +271,7 @@ export function parseGenerateArgs(args: GenerateArgs): Parsed<GenerateRequest> {
     if (!dns)
       return usage(`--no-dns applies to deny-all only`, `${kind} only adds ingress; it never blocks DNS`);
     if (kind === 'allow-from-labels') {
-      if (fromNamespaceSelector !== null) {
+      if (fromNamespaceSelector !== null || fromNamespaces.length > 0) {
         return usage(
           'allow-from-labels allows pods of the same namespace; it takes no --from-namespace-selector or --from-namespace',
           'use allow-from-namespace with --from-pod-selector to allow labelled pods of other namespaces',
@@ -291,7 +283,7 @@ export function parseGenerateArgs(args: GenerateArgs): Parsed<GenerateRequest> {
           'for example --from-pod-selector app=frontend',
         );
       }
-    } else if (fromNamespaceSelector === null) {
+    } else if (fromNamespaceSelector === null && fromNamespaces.length === 0) {
       return usage(
         'allow-from-namespace needs --from-namespace-selector or --from-namespace',
         'for example --from-namespace-selector team=payments, or --from-namespace monitoring',
@@ -306,6 +298,7 @@ export function parseGenerateArgs(args: GenerateArgs): Parsed<GenerateRequest> {
       podSelector: podSelector.value,
       fromPodSelector,
       fromNamespaceSelector,
+      fromNamespaces,
       ports,
       dns,
     },
@@ -517,50 +510,60 @@ function denyAll(req: GenerateRequest): GeneratedPolicy[] {
   return policies;
 }
 
-/** `namespace monitoring` when the selector only names namespaces, else `namespaces matching ...`. */
-function namespacePhrase(selector: LabelSelector, words: string): string {
-  if (words === '') return 'every namespace';
-  const [only, ...rest] = selector.matchExpressions;
-  if (
-    Object.keys(selector.matchLabels).length === 0 &&
-    rest.length === 0 &&
-    only?.key === NAMESPACE_NAME_LABEL &&
-    only.operator === 'In'
-  ) {
-    return `${only.values.length === 1 ? 'namespace' : 'namespaces'} ${only.values.join(', ')}`;
-  }
-  return `namespaces matching ${words}`;
+/** The selector of namespaces by their names (the label the API server sets on every namespace). */
+function namespacesByName(names: readonly string[]): LabelSelector {
+  const byName: LabelSelectorRequirement = { key: NAMESPACE_NAME_LABEL, operator: 'In', values: [...names] };
+  return { matchLabels: {}, matchExpressions: [byName] };
 }
 
-function allowFrom(req: GenerateRequest): GeneratedPolicy {
-  const peer: PeerManifest = {};
-  let source: string;
-  let fromSlug: string;
+/**
+ * The source peers. allow-from-namespace gives one peer per way of naming namespaces
+ * (`--from-namespace` names, `--from-namespace-selector` labels): separate peers are ORed, so a
+ * namespace matching either is allowed. `--from-pod-selector` narrows each peer to those pods.
+ */
+function sourcePeers(req: GenerateRequest): { peers: PeerManifest[]; source: string; fromSlug: string } {
   const podWords = req.fromPodSelector === null ? '' : describeSelector(req.fromPodSelector);
   if (req.kind === 'allow-from-labels') {
     const pods = req.fromPodSelector ?? { matchLabels: {}, matchExpressions: [] };
-    peer.podSelector = selectorManifest(pods);
-    source =
-      podWords === ''
-        ? `every pod of namespace ${req.namespace}`
-        : `pods matching ${podWords} in namespace ${req.namespace}`;
-    fromSlug = slug(pods);
-  } else {
-    const namespaces = req.fromNamespaceSelector ?? { matchLabels: {}, matchExpressions: [] };
-    peer.namespaceSelector = selectorManifest(namespaces);
-    const nsWords = describeSelector(namespaces);
-    const nsPhrase = namespacePhrase(namespaces, nsWords);
-    if (req.fromPodSelector !== null) {
-      peer.podSelector = selectorManifest(req.fromPodSelector);
-      source = podWords === '' ? `every pod in ${nsPhrase}` : `pods matching ${podWords} in ${nsPhrase}`;
-    } else {
-      source = `every pod in ${nsPhrase}`;
-    }
-    fromSlug = slug(namespaces);
-    if (req.fromPodSelector !== null)
-      fromSlug = [fromSlug, slug(req.fromPodSelector)].filter((s) => s !== '').join('-');
+    return {
+      peers: [{ podSelector: selectorManifest(pods) }],
+      source:
+        podWords === ''
+          ? `every pod of namespace ${req.namespace}`
+          : `pods matching ${podWords} in namespace ${req.namespace}`,
+      fromSlug: slug(pods),
+    };
   }
-  const rule: RuleManifest = { from: [peer] };
+  const peers: PeerManifest[] = [];
+  const phrases: string[] = [];
+  const slugs: string[] = [];
+  const addPeer = (namespaces: LabelSelector, phrase: string): void => {
+    const peer: PeerManifest = { namespaceSelector: selectorManifest(namespaces) };
+    if (req.fromPodSelector !== null) peer.podSelector = selectorManifest(req.fromPodSelector);
+    peers.push(peer);
+    phrases.push(phrase);
+    slugs.push(slug(namespaces));
+  };
+  if (req.fromNamespaces.length > 0) {
+    const n = req.fromNamespaces;
+    addPeer(namespacesByName(n), `${n.length === 1 ? 'namespace' : 'namespaces'} ${n.join(', ')}`);
+  }
+  if (req.fromNamespaceSelector !== null) {
+    const words = describeSelector(req.fromNamespaceSelector);
+    addPeer(req.fromNamespaceSelector, words === '' ? 'every namespace' : `namespaces matching ${words}`);
+  }
+  const nsPhrase = phrases.join(' or in ');
+  if (req.fromPodSelector !== null) slugs.push(slug(req.fromPodSelector));
+  return {
+    peers,
+    source: podWords === '' ? `every pod in ${nsPhrase}` : `pods matching ${podWords} in ${nsPhrase}`,
+    fromSlug: slugs.filter((w) => w !== '').join('-'),
+  };
+}
+
+function allowFrom(req: GenerateRequest): GeneratedPolicy {
+  const { peers, source, fromSlug } = sourcePeers(req);
+  const rule: RuleManifest = { from: peers };
   if (req.ports.length > 0) rule.ports = portsManifest(req.ports);
   const explanation =
     `Allows ingress to ${targetWords(req)} from ${source} ${portWords(req.ports)}. ` +

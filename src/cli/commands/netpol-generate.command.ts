@@ -21,10 +21,13 @@ export function defineNetpolGenerate(parent: Command): void {
       '--from-pod-selector <labels>',
       'allowed source pods (allow-from-labels; ANDed with namespaces in allow-from-namespace)',
     )
-    .option('--from-namespace-selector <labels>', 'allowed source namespaces by label (allow-from-namespace)')
+    .option(
+      '--from-namespace-selector <labels>',
+      'allowed source namespaces by label (allow-from-namespace; with --from-namespace: either matches)',
+    )
     .option(
       '--from-namespace <name>',
-      'allowed source namespace by name (allow-from-namespace; repeatable)',
+      'allowed source namespace by name (allow-from-namespace; repeatable; added to --from-namespace-selector)',
       collect,
       [],
     )
