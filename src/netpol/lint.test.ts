@@ -1,6 +1,6 @@
 /** lintNetpol on small hand-made clusters: one named case per finding, and the clean cases. */
 import { describe, expect, it } from 'vitest';
-import { lintNetpol, selectorWithin, type LintCode } from './lint.js';
+import { lintNetpol, NO_PODS_NOTE, selectorWithin, type LintCode } from './lint.js';
 import { loadManifestTexts } from './load.js';
 import type {
   ClusterInput,
@@ -126,10 +126,10 @@ describe('lintNetpol', () => {
       ['policy-selects-nothing db spec.podSelector'],
     ],
     [
-      'a policy in a namespace without pods',
+      'a policy in a namespace without pods is not judged (a note says so)',
       cluster([web], [denyAll, policy('empty', 'deny', sel(), { ingress: [] })]),
       'policy-selects-nothing',
-      ['policy-selects-nothing deny spec.podSelector'],
+      [],
     ],
     [
       'a lone podSelector peer looks only in the policy namespace',
@@ -438,5 +438,60 @@ items:
       line: 1,
       column: null,
     });
+  });
+});
+
+describe('inputs without pods, hostNetwork-only matches', () => {
+  const allow = policy('shop', 'p', sel({ app: 'web' }), {
+    ingress: [
+      {
+        peers: [podPeer({ app: 'api' }), nsPeer({ team: 'x' })],
+        ports: [{ protocol: 'TCP', port: 'http', endPort: null }],
+      },
+    ],
+  });
+
+  it('no pod at all: selector and named-port checks skipped, one note, nothing else', () => {
+    const report = lintNetpol(cluster([], [allow]));
+    expect(report.findings).toEqual([]);
+    expect(report.notes).toEqual([NO_PODS_NOTE]);
+  });
+
+  it('no pod in the policy namespace: its podSelector checks skipped, namespaceSelector peers still judged', () => {
+    const other = pod('elsewhere', 'a', { app: 'a' });
+    const report = lintNetpol(cluster([other], [allow]));
+    expect(report.findings.filter((f) => f.policy !== null).map((f) => `${f.code} ${f.path}`)).toEqual([
+      'peer-matches-nothing spec.ingress[0].from[1]',
+    ]);
+    expect(report.notes).toEqual([
+      'no pods in namespace shop in the input: podSelector checks of its policies skipped',
+    ]);
+  });
+
+  it.each<[string, ClusterInput, string]>([
+    [
+      'a policy selecting only a hostNetwork pod',
+      cluster(
+        [pod('c', 'hp', { app: 'h' }, { hostNetwork: true }), pod('c', 'x', { app: 'x' })],
+        [policy('c', 'p', sel({ app: 'h' }), { ingress: [] })],
+      ),
+      'policy c/p matches only hostNetwork pod c/hp, which policies never select',
+    ],
+    [
+      'a peer matching only a hostNetwork pod',
+      cluster(
+        [pod('c', 'hp', { app: 'h' }, { hostNetwork: true }), pod('c', 'x', { app: 'x' })],
+        [
+          policy('c', 'p', sel({ app: 'x' }), {
+            ingress: [{ peers: [podPeer({ app: 'h' })], ports: 'all' }],
+          }),
+        ],
+      ),
+      'ingress rule 0 peer 0 (pods app=h in namespace c) matches only hostNetwork pod c/hp, which policies never select',
+    ],
+  ])('%s says so', (_name, input, message) => {
+    const messages = lintNetpol(input).findings.map((f) => f.message);
+    expect(messages).toContain(message);
+    expect(messages.some((m) => m.includes('no pod'))).toBe(false);
   });
 });

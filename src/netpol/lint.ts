@@ -9,7 +9,11 @@
  * Redundancy is judged on the rules' text (selector and CIDR containment), not on the pods
  * that happen to exist, so a rule is never called redundant just because the cluster is small;
  * the only cluster fact used is the policy namespace's labels (for a lone podSelector peer).
- * hostNetwork pods are node traffic: never isolated, never selected, never matched by selectors.
+ * hostNetwork pods are node traffic: never isolated, never selected, never matched by selectors;
+ * a policy or peer that matches only such pods says so.
+ * Without any pod in the input (policies from a GitOps repository) the checks that judge
+ * selectors against pods are skipped with a note, and so are podSelector checks in a namespace
+ * that holds no pod: "selects nothing" there means "nothing was given", not a mistake.
  */
 import { matchesSelector } from '../lib/label-selector/index.js';
 import { describeSelector } from './generate.js';
@@ -66,7 +70,13 @@ export interface FindingLocation {
 export interface LintReport {
   readonly findings: readonly LintFinding[];
   readonly counts: Readonly<Record<LintCode, number>>;
+  /** Checks left out and why (no pods to judge selectors on); not findings. */
+  readonly notes: readonly string[];
 }
+
+/** The note of a run whose input holds no pod at all (a GitOps repo of policies). */
+export const NO_PODS_NOTE =
+  'no pods in the input: selector checks skipped; scan a cluster dump or add --state';
 
 const RULES_KEY: Record<Direction, 'ingress' | 'egress'> = { ingress: 'ingress', egress: 'egress' };
 const PEERS_KEY: Record<Direction, 'from' | 'to'> = { ingress: 'from', egress: 'to' };
@@ -197,20 +207,53 @@ function rulesOf(cp: CompiledPolicy, dir: Direction): readonly CompiledRule[] | 
   return dir === 'ingress' ? cp.ingress : cp.egress;
 }
 
-/** Lints the input; findings come policy by policy in input order, then the pods. */
+/** `hostNetwork pod c/hp` / `hostNetwork pods c/a, c/b`. */
+function hostNetworkPods(keys: readonly string[]): string {
+  return `hostNetwork pod${keys.length === 1 ? '' : 's'} ${keys.join(', ')}`;
+}
+
+/**
+ * Lints the input; findings come policy by policy in input order, then the pods. Checks that
+ * judge selectors against pods (policy-selects-nothing, peer-matches-nothing,
+ * named-port-unresolved) are skipped when the input holds no pod at all (a repository of
+ * policies, with a note saying so), and a podSelector is not judged in a namespace without pods.
+ */
 export function lintNetpol(input: ClusterInput): LintReport {
   const compiled = compile(input);
   const { model } = compiled;
   const findings: Omit<LintFinding, 'location'>[] = [];
+  const notes: string[] = [];
+  const anyPods = model.pods.length > 0;
+  if (!anyPods && compiled.policies.length > 0) notes.push(NO_PODS_NOTE);
+  const podsIn = (ns: string): boolean => {
+    const i = model.namespaceIndex.get(ns);
+    return i !== undefined && (model.podsByNamespace[i]?.length ?? 0) > 0;
+  };
+  /** hostNetwork pods (by key) matching a pod selector in the namespaces `nsOk` accepts. */
+  const hostNetworkMatches = (podSelector: LabelSelector | null, nsOk: (ns: string) => boolean): string[] =>
+    model.pods.flatMap((pod, i) =>
+      pod.hostNetwork &&
+      nsOk(pod.namespace) &&
+      (podSelector === null || matchesSelector(podSelector, pod.labels))
+        ? [model.podKeys[i]!]
+        : [],
+    );
+  const skippedNamespaces = new Set<string>();
 
   for (const cp of compiled.policies) {
     const policy = cp.policy;
     const base = { policy: cp.ref, pod: null, source: policy.source };
-    if (cp.selected.isEmpty()) {
+    const judgeOwnNamespace = anyPods && podsIn(policy.namespace);
+    if (anyPods && !judgeOwnNamespace) skippedNamespaces.add(policy.namespace);
+    if (judgeOwnNamespace && cp.selected.isEmpty()) {
+      const host = hostNetworkMatches(policy.podSelector, (ns) => ns === policy.namespace);
       findings.push({
         ...base,
         code: 'policy-selects-nothing',
-        message: `policy ${policy.namespace}/${policy.name} selects no pod in namespace ${policy.namespace}`,
+        message:
+          host.length > 0
+            ? `policy ${policy.namespace}/${policy.name} matches only ${hostNetworkPods(host)}, which policies never select`
+            : `policy ${policy.namespace}/${policy.name} selects no pod in namespace ${policy.namespace}`,
         direction: null,
         path: 'spec.podSelector',
       });
@@ -218,20 +261,34 @@ export function lintNetpol(input: ClusterInput): LintReport {
     for (const dir of ['ingress', 'egress'] as const) {
       for (const rule of rulesOf(cp, dir) ?? []) {
         const ri = rule.index;
-        if (rule.peers !== 'all') {
+        if (rule.peers !== 'all' && anyPods) {
           rule.peers.forEach((peer, pi) => {
-            if (peer.peer.kind === 'selector' && peer.pods.isEmpty()) {
-              findings.push({
-                ...base,
-                code: 'peer-matches-nothing',
-                message: `${dir} rule ${ri} peer ${pi} (${describePeer(peer.peer, policy.namespace)}) matches no pod`,
-                direction: dir,
-                path: `${rulePath(dir, ri)}.${PEERS_KEY[dir]}[${pi}]`,
-              });
-            }
+            const p = peer.peer;
+            if (p.kind !== 'selector' || !peer.pods.isEmpty()) return;
+            // A lone podSelector is judged only where there are pods to judge it on.
+            if (p.namespaceSelector === null && !judgeOwnNamespace) return;
+            const nsSelector = p.namespaceSelector;
+            const host = hostNetworkMatches(p.podSelector, (ns) =>
+              nsSelector === null
+                ? ns === policy.namespace
+                : matchesSelector(nsSelector, nsLabelsOf(model, ns)),
+            );
+            const what = `${dir} rule ${ri} peer ${pi} (${describePeer(p, policy.namespace)})`;
+            findings.push({
+              ...base,
+              code: 'peer-matches-nothing',
+              message:
+                host.length > 0
+                  ? `${what} matches only ${hostNetworkPods(host)}, which policies never select`
+                  : `${what} matches no pod`,
+              direction: dir,
+              path: `${rulePath(dir, ri)}.${PEERS_KEY[dir]}[${pi}]`,
+            });
           });
         }
-        if (rule.ports === 'all') continue;
+        if (rule.ports === 'all' || !anyPods) continue;
+        // Ingress named ports resolve on the selected pods: not judged in a namespace without pods.
+        if (dir === 'ingress' && !judgeOwnNamespace) continue;
         // Named ports resolve on the destination: the selected pods for ingress, the peers for egress.
         const destinations = (dir === 'ingress' ? cp.selected : rule.peerPods).toArray();
         rule.ports.forEach((port, qi) => {
@@ -313,7 +370,14 @@ export function lintNetpol(input: ClusterInput): LintReport {
 
   const counts = Object.fromEntries(LINT_CODES.map((c) => [c, 0])) as Record<LintCode, number>;
   for (const f of findings) counts[f.code]++;
-  return { findings: findings.map((f) => ({ ...f, location: locateFinding(f.source, f.path) })), counts };
+  for (const ns of skippedNamespaces) {
+    notes.push(`no pods in namespace ${ns} in the input: podSelector checks of its policies skipped`);
+  }
+  return {
+    findings: findings.map((f) => ({ ...f, location: locateFinding(f.source, f.path) })),
+    counts,
+    notes,
+  };
 }
 
 function locateFinding(source: SourceRef | null, path: string | null): FindingLocation | null {

@@ -548,6 +548,30 @@ spec:
     expect(table.out).toContain('2 pods not isolated for ingress');
   });
 
+  it('a repository of policies without pods: exit 0, one note, no selector findings', async () => {
+    const d = fresh('gitops', {
+      'np.yaml': `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: x}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: api}}}], ports: [{port: http}]}]
+`,
+    });
+    const r = await lintRun([d]);
+    expect(r.code).toBe(0);
+    const l = parse<LintOut & { notes: string[] }>(r.out, validLint);
+    expect(l.findings).toEqual([]);
+    expect(l.notes).toEqual([
+      'no pods in the input: selector checks skipped; scan a cluster dump or add --state',
+    ]);
+    const table = await lintRun([d], { format: 'table' });
+    expect(table.code).toBe(0);
+    expect(table.out).toBe(
+      'note: no pods in the input: selector checks skipped; scan a cluster dump or add --state\nno problems found\n',
+    );
+  });
+
   it('exit 0 when every pod is isolated both ways and nothing is wrong', async () => {
     const d = fresh('clean', {
       'all.yaml': [

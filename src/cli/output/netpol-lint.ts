@@ -27,6 +27,8 @@ export interface LintFindingJson {
 export interface LintJson {
   findings: LintFindingJson[];
   summary: Record<LintCode, number> & { total: number };
+  /** Checks skipped and why (not findings). */
+  notes: string[];
   errors: ProblemJson[];
 }
 
@@ -48,6 +50,7 @@ export function lintJson(report: LintReport, errors: ProblemJson[] = []): LintJs
   return {
     findings: report.findings.map(findingJson),
     summary: { ...report.counts, total: report.findings.length },
+    notes: [...report.notes],
     errors,
   };
 }
@@ -85,6 +88,7 @@ export function renderLintTable(report: LintReport): string {
     for (const f of pods) lines.push(`  ${f.pod ?? ''}`);
     lines.push('');
   }
+  for (const note of report.notes) lines.push(`note: ${note}`);
   const total = report.findings.length;
   if (total === 0) lines.push('no problems found');
   else {
