@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import {
   generatePolicies,
+  generateWarnings,
   parseGenerateArgs,
   parsePortArg,
   policyName,
@@ -10,6 +11,7 @@ import {
   selectorManifest,
 } from './generate.js';
 import type { GenerateArgs, GenerateRequest, PortArg } from './generate.js';
+import type { Endpoint } from './model/types.js';
 import { parseSelectorText } from '../lib/label-selector/index.js';
 import { compile } from './compile.js';
 import { evaluate } from './evaluate.js';
@@ -252,6 +254,62 @@ describe('generatePolicies', () => {
     }
   });
 
+  it('deny-all in kube-system: also lets the cluster DNS pods accept queries and reach upstream', () => {
+    const req = request({ kind: 'deny-all', namespace: 'kube-system' });
+    const policies = generatePolicies(req);
+    expect(policies.map((p) => p.manifest.metadata.name)).toEqual([
+      'deny-all',
+      'allow-dns',
+      'allow-dns-ingress',
+      'allow-dns-egress-upstream',
+    ]);
+    const [, , ingress, upstream] = policies;
+    expect(ingress?.manifest.spec).toEqual({
+      podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [{ namespaceSelector: {} }],
+          ports: [
+            { protocol: 'UDP', port: 53 },
+            { protocol: 'TCP', port: 53 },
+          ],
+        },
+      ],
+    });
+    expect(upstream?.manifest.spec).toEqual({
+      podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+      policyTypes: ['Egress'],
+      egress: [{}],
+    });
+    expect(upstream?.explanation).toContain('upstream resolvers');
+    expect(upstream?.explanation).toContain('API server');
+    expect(policies[0]?.explanation).toContain('allow-dns-ingress');
+    expect(policies.every((p) => p.manifest.metadata.namespace === 'kube-system')).toBe(true);
+    expect(generateWarnings(req)).toEqual([
+      expect.stringContaining('deny-all in namespace kube-system affects every system component there'),
+    ]);
+  });
+
+  it('deny-all --no-dns in kube-system: the deny alone, and the warning says cluster DNS will break', () => {
+    const req = request({ kind: 'deny-all', namespace: 'kube-system', dns: false });
+    expect(generatePolicies(req).map((p) => p.manifest.metadata.name)).toEqual(['deny-all']);
+    expect(generatePolicies(req)[0]?.explanation).toContain(
+      'name resolution breaks for every pod of the cluster',
+    );
+    expect(generateWarnings(req)).toEqual([expect.stringContaining('cluster DNS will break')]);
+  });
+
+  it.each([
+    ['deny-all elsewhere', { kind: 'deny-all' }],
+    [
+      'an allow in kube-system',
+      { kind: 'allow-from-labels', namespace: 'kube-system', fromPodSelector: 'a=b' },
+    ],
+  ])('no warning for %s', (_name, args) => {
+    expect(generateWarnings(request(args))).toEqual([]);
+  });
+
   it('deny-all --no-dns: the deny alone', () => {
     const policies = generatePolicies(request({ kind: 'deny-all', dns: false, podSelector: 'app=web' }));
     expect(policies.map((p) => p.manifest.metadata.name)).toEqual(['deny-all-app-web']);
@@ -431,7 +489,12 @@ status: {podIP: ${ip}}
   ].join('');
 
   type Probe = [from: string, to: string, port: string, allowed: boolean];
-  const cases: { name: string; args: Omit<GenerateArgs, 'namespace'>[]; probes: Probe[] }[] = [
+  /** Endpoints are `namespace/pod` or `ip:ADDRESS`; args default to namespace app. */
+  const cases: {
+    name: string;
+    args: (Omit<GenerateArgs, 'namespace'> & { namespace?: string })[];
+    probes: Probe[];
+  }[] = [
     {
       name: 'deny-all isolates every pod of the namespace both ways; DNS stays reachable',
       args: [{ kind: 'deny-all' }],
@@ -444,6 +507,40 @@ status: {podIP: ${ip}}
         ['app/web', 'kube-system/coredns', '80/TCP', false],
         ['app/web', 'kube-system/other-sys', '53/UDP', false],
         ['other/client', 'monitoring/prom', '9090', true],
+      ],
+    },
+    {
+      name: 'deny-all in kube-system keeps cluster DNS working, with a deny-all in the client namespace too',
+      args: [{ kind: 'deny-all' }, { kind: 'deny-all', namespace: 'kube-system' }],
+      probes: [
+        ['app/web', 'kube-system/coredns', '53/UDP', true],
+        ['app/web', 'kube-system/coredns', '53/TCP', true],
+        ['kube-system/other-sys', 'kube-system/coredns', '53/UDP', true],
+        ['kube-system/coredns', 'ip:8.8.8.8', '53/UDP', true],
+        ['kube-system/coredns', 'ip:8.8.8.8', '53/TCP', true],
+        ['kube-system/coredns', 'ip:172.18.0.2', '6443/TCP', true],
+        // Only DNS: other ports of the DNS pods and the other system pods stay denied.
+        ['app/web', 'kube-system/coredns', '9153/TCP', false],
+        ['other/client', 'kube-system/coredns', '9153/TCP', false],
+        ['kube-system/other-sys', 'ip:8.8.8.8', '53/UDP', false],
+        ['other/client', 'kube-system/other-sys', '443', false],
+      ],
+    },
+    {
+      name: 'deny-all in kube-system alone: pods of namespaces without policies still resolve names',
+      args: [{ kind: 'deny-all', namespace: 'kube-system' }],
+      probes: [
+        ['other/client', 'kube-system/coredns', '53/UDP', true],
+        ['monitoring/prom', 'kube-system/coredns', '53/TCP', true],
+        ['kube-system/coredns', 'ip:1.1.1.1', '53/UDP', true],
+      ],
+    },
+    {
+      name: 'deny-all --no-dns in kube-system breaks cluster DNS, as the warning says',
+      args: [{ kind: 'deny-all', namespace: 'kube-system', dns: false }],
+      probes: [
+        ['other/client', 'kube-system/coredns', '53/UDP', false],
+        ['kube-system/coredns', 'ip:8.8.8.8', '53/UDP', false],
       ],
     },
     {
@@ -592,16 +689,13 @@ status: {podIP: ${ip}}
     for (const [from, to, portText, expected] of probes) {
       const port = parsePortArg(portText);
       if (!port.ok || typeof port.value.port !== 'number') throw new Error(portText);
-      const f = compiled.model.podIndex.get(from);
-      const t = compiled.model.podIndex.get(to);
-      if (f === undefined || t === undefined) throw new Error(`${from} or ${to} missing`);
-      const verdict = evaluate(
-        compiled,
-        { kind: 'pod', pod: f },
-        { kind: 'pod', pod: t },
-        port.value.port,
-        port.value.protocol,
-      );
+      const endpoint = (text: string): Endpoint => {
+        if (text.startsWith('ip:')) return { kind: 'ip', ip: text.slice(3) };
+        const pod = compiled.model.podIndex.get(text);
+        if (pod === undefined) throw new Error(`${text} missing`);
+        return { kind: 'pod', pod };
+      };
+      const verdict = evaluate(compiled, endpoint(from), endpoint(to), port.value.port, port.value.protocol);
       expect({ from, to, port: portText, allowed: verdict.allowed }).toEqual({
         from,
         to,

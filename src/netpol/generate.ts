@@ -7,7 +7,10 @@
  *
  * Why the deny-all comes as two policies: the isolation and the DNS exception are separate
  * objects, so a user who runs their own resolver can delete the DNS one without touching the
- * deny (and `--no-dns` leaves it out).
+ * deny (and `--no-dns` leaves it out). In kube-system the deny-all also isolates the cluster DNS
+ * pods themselves, which would break name resolution for the whole cluster, so there it comes
+ * with two more exceptions (queries in from every namespace, CoreDNS's own traffic out) and a
+ * warning (`generateWarnings`).
  */
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
@@ -459,55 +462,134 @@ function portsManifest(ports: readonly PortArg[]): NonNullable<RuleManifest['por
   );
 }
 
+const DNS_PORTS: NonNullable<RuleManifest['ports']> = [
+  { protocol: 'UDP', port: 53 },
+  { protocol: 'TCP', port: 53 },
+];
+const DNS_PODS_WORDS = `the cluster DNS pods (k8s-app=kube-dns in namespace ${DNS_NAMESPACE})`;
+
+/**
+ * True when the deny-all targets the namespace of the cluster DNS. Generate cannot see pods, so
+ * it keys on the namespace where kubeadm, AKS, EKS and GKE run kube-dns/CoreDNS.
+ */
+function deniesClusterDns(req: GenerateRequest): boolean {
+  return req.kind === 'deny-all' && req.namespace === DNS_NAMESPACE;
+}
+
+function policy(
+  name: string,
+  namespace: string,
+  explanation: string,
+  spec: NetworkPolicyManifest['spec'],
+): GeneratedPolicy {
+  return {
+    explanation,
+    manifest: {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: metadata(name, namespace, explanation),
+      spec,
+    },
+  };
+}
+
 function denyAll(req: GenerateRequest): GeneratedPolicy[] {
   const target = slug(req.podSelector);
+  const inDnsNamespace = deniesClusterDns(req);
+  let dnsWords: string;
+  if (!req.dns) {
+    dnsWords = inDnsNamespace
+      ? ` DNS is blocked too (--no-dns): ${DNS_PODS_WORDS}, when selected, neither accept queries nor ` +
+        `reach their upstream resolvers and the API server, so name resolution breaks for every pod of the cluster.`
+      : ' DNS is blocked too (--no-dns).';
+  } else {
+    dnsWords = inDnsNamespace
+      ? ' DNS stays open through the companion policies: allow-dns (these pods query the cluster DNS), ' +
+        'allow-dns-ingress (the cluster DNS pods accept queries from pods of every namespace) and ' +
+        'allow-dns-egress-upstream (the cluster DNS pods reach their upstream resolvers and the API server).'
+      : ' DNS stays open through the companion allow-dns policy.';
+  }
   const denyExplanation =
     `Denies all ingress and egress of ${targetWords(req)}: they accept and open only the connections ` +
     `that other policies allow (replies, loopback and traffic from their own node stay allowed).` +
-    (req.dns ? ' DNS stays open through the companion allow-dns policy.' : ' DNS is blocked too (--no-dns).');
+    dnsWords;
   const policies: GeneratedPolicy[] = [
-    {
-      explanation: denyExplanation,
-      manifest: {
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'NetworkPolicy',
-        metadata: metadata(policyName(['deny-all', target]), req.namespace, denyExplanation),
-        spec: { podSelector: selectorManifest(req.podSelector), policyTypes: ['Ingress', 'Egress'] },
-      },
-    },
+    policy(policyName(['deny-all', target]), req.namespace, denyExplanation, {
+      podSelector: selectorManifest(req.podSelector),
+      policyTypes: ['Ingress', 'Egress'],
+    }),
   ];
-  if (req.dns) {
-    const dnsExplanation =
-      `Allows ${targetWords(req)} to reach the cluster DNS: UDP and TCP 53 to pods labelled ` +
-      `k8s-app=kube-dns in namespace ${DNS_NAMESPACE}. Without it, the deny-all breaks name resolution.`;
-    policies.push({
-      explanation: dnsExplanation,
-      manifest: {
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'NetworkPolicy',
-        metadata: metadata(policyName(['allow-dns', target]), req.namespace, dnsExplanation),
-        spec: {
-          podSelector: selectorManifest(req.podSelector),
-          policyTypes: ['Egress'],
-          egress: [
+  if (!req.dns) return policies;
+  const dnsExplanation =
+    `Allows ${targetWords(req)} to reach the cluster DNS: UDP and TCP 53 to pods labelled ` +
+    `k8s-app=kube-dns in namespace ${DNS_NAMESPACE}. Without it, the deny-all breaks name resolution.`;
+  policies.push(
+    policy(policyName(['allow-dns', target]), req.namespace, dnsExplanation, {
+      podSelector: selectorManifest(req.podSelector),
+      policyTypes: ['Egress'],
+      egress: [
+        {
+          to: [
             {
-              to: [
-                {
-                  namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: DNS_NAMESPACE } },
-                  podSelector: { matchLabels: { ...DNS_POD_LABELS } },
-                },
-              ],
-              ports: [
-                { protocol: 'UDP', port: 53 },
-                { protocol: 'TCP', port: 53 },
-              ],
+              namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: DNS_NAMESPACE } },
+              podSelector: { matchLabels: { ...DNS_POD_LABELS } },
             },
           ],
+          ports: [...DNS_PORTS],
         },
-      },
-    });
-  }
+      ],
+    }),
+  );
+  if (!inDnsNamespace) return policies;
+  const ingressExplanation =
+    `Allows ${DNS_PODS_WORDS} to accept DNS queries, UDP and TCP 53, from pods of every namespace: ` +
+    `the deny-all in ${DNS_NAMESPACE} would otherwise cut name resolution for the whole cluster. ` +
+    `It also isolates those pods for ingress: other ports (such as CoreDNS metrics on 9153) and ` +
+    `sources that are not pods (other nodes, host-network pods on other nodes) need a policy of their own.`;
+  policies.push(
+    policy('allow-dns-ingress', DNS_NAMESPACE, ingressExplanation, {
+      podSelector: { matchLabels: { ...DNS_POD_LABELS } },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ namespaceSelector: {} }], ports: [...DNS_PORTS] }],
+    }),
+  );
+  const upstreamExplanation =
+    `Allows ${DNS_PODS_WORDS} egress to every destination on every port. CoreDNS forwards the names ` +
+    `it does not serve to upstream resolvers outside the cluster, and watches Services and ` +
+    `EndpointSlices through the API server; neither address is known here and both vary by cluster, ` +
+    `so the deny-all in ${DNS_NAMESPACE} must not cut them. Narrow it to your resolvers and API ` +
+    `server addresses (ipBlock) if you know them.`;
+  policies.push(
+    policy('allow-dns-egress-upstream', DNS_NAMESPACE, upstreamExplanation, {
+      podSelector: { matchLabels: { ...DNS_POD_LABELS } },
+      policyTypes: ['Egress'],
+      egress: [{}],
+    }),
+  );
   return policies;
+}
+
+/**
+ * What the user must know before applying the policies (printed on stderr): a deny-all in
+ * kube-system isolates system components, and with `--no-dns` it breaks cluster DNS.
+ */
+export function generateWarnings(req: GenerateRequest): string[] {
+  if (!deniesClusterDns(req)) return [];
+  const words = describeSelector(req.podSelector);
+  const selected =
+    words === '' ? 'every system component there' : `every system component there matching ${words}`;
+  const base =
+    `deny-all in namespace ${DNS_NAMESPACE} affects ${selected} (for example CoreDNS, ` +
+    `metrics-server, CNI and ingress controllers): each one needs allows for the traffic it uses`;
+  return req.dns
+    ? [
+        `${base}; only DNS is kept open (allow-dns, allow-dns-ingress, allow-dns-egress-upstream); ` +
+          `review the others before applying`,
+      ]
+    : [
+        `${base}; with --no-dns no DNS exception is generated, so cluster DNS will break: the kube-dns ` +
+          `pods can neither answer queries nor reach their upstream resolvers and the API server`,
+      ];
 }
 
 /** The selector of namespaces by their names (the label the API server sets on every namespace). */

@@ -38,7 +38,10 @@ export function defineNetpolGenerate(parent: Command): void {
       [],
     )
     .option('--protocol <proto>', 'protocol of ports given without /PROTO: TCP, UDP or SCTP')
-    .option('--no-dns', 'deny-all: do not keep DNS (UDP and TCP 53 to kube-dns in kube-system) open')
+    .option(
+      '--no-dns',
+      'deny-all: do not keep DNS (UDP and TCP 53 to kube-dns in kube-system) open; in kube-system this breaks cluster DNS',
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .action(async (policy: string, opts: Record<string, unknown>) => {
       const { runNetpolGenerate } = await import('./netpol-generate.js');

@@ -54,6 +54,18 @@ describe('podsec netpol generate', () => {
     ]);
   });
 
+  it.each([
+    ['keeps DNS and warns', [], 4, 'affects every system component there'],
+    ['--no-dns warns that cluster DNS will break', ['--no-dns'], 1, 'cluster DNS will break'],
+  ])('deny-all in kube-system %s on stderr (exit 0)', async (_name, extra, documents, warning) => {
+    const r = await podsec(['netpol', 'generate', 'deny-all', '--namespace', 'kube-system', ...extra]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^podsec: warning: deny-all in namespace kube-system /);
+    expect(r.err).toContain(warning);
+    expect(parseAllDocuments(r.out)).toHaveLength(documents);
+    expect(loadManifestTexts([{ display: '-', text: r.out }]).problems).toEqual([]);
+  });
+
   it('--format json prints a v1 List', async () => {
     const r = await podsec([
       'netpol',
