@@ -581,7 +581,9 @@ describe('explain', () => {
     expect(v.explanation.join('\n')).toContain(
       'policy x/from-node-2 ingress[0] allows it: peer from[0], any port',
     );
-    expect(v.explanation[1]).toContain('hostNetwork pods are node traffic');
+    expect(v.explanation[1]).toBe(
+      'egress: source kube-system/agent-n2 runs in the host network of node n2: its traffic is node traffic, which no policy selects (allowed)',
+    );
   });
 
   it('says that no rule allows when denied', () => {

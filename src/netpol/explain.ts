@@ -6,6 +6,7 @@
 import { evaluate, DEFAULT_TIERS } from './evaluate.js';
 import type { Tier } from './evaluate.js';
 import type { CompiledCluster } from './compile.js';
+import { nodesByIp } from './model/build.js';
 import type { DirectionResult, Endpoint, PolicyRef, Protocol, RuleMatch, Verdict } from './model/types.js';
 
 /** `ns/name` for a pod (marked when hostNetwork), the address otherwise. */
@@ -16,6 +17,31 @@ export function describeEndpoint(compiled: CompiledCluster, e: Endpoint): string
   return pod?.hostNetwork === true
     ? `${key} (hostNetwork: node traffic of ${pod.node ?? 'an unknown node'})`
     : key;
+}
+
+/** `node n2` / `nodes n1, n2`. */
+function nodesText(nodes: readonly string[]): string {
+  return `node${nodes.length === 1 ? '' : 's'} ${nodes.join(', ')}`;
+}
+
+/**
+ * Why no policy applies to an end that is not a selectable pod, as a whole sentence:
+ * `b/hp runs in the host network of node n2: its traffic is node traffic, which no policy selects`,
+ * `192.168.0.2 is node n2: its traffic is node traffic, which no policy selects`,
+ * `203.0.113.9 is not a pod of the input: no policy selects it`.
+ */
+export function notSelected(compiled: CompiledCluster, e: Endpoint): string {
+  const nodeTraffic = 'its traffic is node traffic, which no policy selects';
+  if (e.kind === 'ip') {
+    const nodes = nodesByIp(compiled.model, e.ip);
+    return nodes.length > 0
+      ? `${e.ip} is ${nodesText(nodes)}: ${nodeTraffic}`
+      : `${e.ip} is not a pod of the input: no policy selects it`;
+  }
+  const pod = compiled.model.pods[e.pod];
+  const key = compiled.model.podKeys[e.pod] ?? `#${e.pod}`;
+  const node = pod?.node ?? null;
+  return `${key} runs in the host network of ${node === null ? 'its node' : `node ${node}`}: ${nodeTraffic}`;
 }
 
 function ref(p: PolicyRef): string {
@@ -40,11 +66,7 @@ function directionLines(
 ): string[] {
   const who = describeEndpoint(compiled, subject);
   const side = r.direction === 'egress' ? 'source' : 'destination';
-  if (!isSubjectPod) {
-    const why =
-      subject.kind === 'ip' ? 'not a pod of the model' : 'hostNetwork pods are node traffic, never selected';
-    return [`${r.direction}: ${side} ${who} is ${why}: no policy applies (allowed)`];
-  }
+  if (!isSubjectPod) return [`${r.direction}: ${side} ${notSelected(compiled, subject)} (allowed)`];
   if (!r.isolated) return [`${r.direction}: no policy isolates ${side} ${who} for ${r.direction} (allowed)`];
   const lines = [`${r.direction}: ${side} ${who} is isolated by ${r.isolatingPolicies.map(ref).join(', ')}`];
   if (r.verdict === 'accept') for (const m of r.allowedBy) lines.push(`  ${describeMatch(m, r.direction)}`);

@@ -473,6 +473,16 @@ describe('podsec netpol explain', () => {
     expect(parse<ExplainOut>(out.out, validExplain).notes.join('\n')).toContain('outside the cluster');
   });
 
+  it('a node address held by a hostNetwork pod is that node, in whole sentences', async () => {
+    const r = await explainRun([cluster], { from: '192.168.0.2', to: 'x/a', format: 'text' });
+    expect(r.out).toContain('note: 192.168.0.2 is node n2 (hostNetwork pods: y/agent)\n');
+    expect(r.out).toContain(
+      'egress: source y/agent runs in the host network of node n2: its traffic is node traffic, which no policy selects (allowed)',
+    );
+    expect(r.out).not.toContain('is pod y/agent');
+    expect(r.out).not.toContain('is hostNetwork pods are');
+  });
+
   it('hostNetwork pods are shown as node traffic; pods without an address are said so', async () => {
     const host = await explainRun([cluster], { from: 'y/agent', to: 'x/a', format: 'text' });
     expect(host.out).toContain('hostNetwork: node traffic');

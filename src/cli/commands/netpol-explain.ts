@@ -3,7 +3,8 @@
  * address. A Service stands for its endpoint pods (its selector, in its namespace); as the
  * destination, its port becomes each pod's target port (a named target port is resolved on each
  * pod by name and protocol, and a pod without it is no endpoint). An address that belongs to a
- * pod is that pod. Exit 0 when every connection is allowed, 1 when one is denied or there is
+ * pod is that pod; one held only by hostNetwork pods is their node (`node n2 (hostNetwork pods:
+ * b/hp)`), judged as the first of them. Exit 0 when every connection is allowed, 1 when one is denied or there is
  * none to judge, 2 for a usage error or unreadable input (the answer is still printed).
  */
 import { UsageError } from '../../lib/errors.js';
@@ -143,14 +144,22 @@ function resolve(
       const nodes = nodesByIp(model, text);
       notes.push(
         nodes.length > 0
-          ? `${text} is the address of node ${nodes.join(', ')}: node traffic`
+          ? `${text} is node ${nodes.join(', ')}`
           : `${text} belongs to no pod or node of the input: an address outside the cluster`,
       );
       return [{ endpoint: { kind: 'ip', ip: text }, port: null }];
     }
-    if (pods.length > 1) {
+    const hostPods = pods.filter((i) => model.pods[i]!.hostNetwork).map((i) => model.podKeys[i]!);
+    const own = pods.filter((i) => !model.pods[i]!.hostNetwork).map((i) => model.podKeys[i]!);
+    const nodes = nodesByIp(model, text);
+    const onNode = hostPods.length === 0 ? '' : ` (hostNetwork pods: ${hostPods.join(', ')})`;
+    if (own.length === 0) {
+      // Only hostNetwork pods hold it: the address is their node's.
+      const node = nodes.length > 0 ? nodes.join(', ') : (model.pods[first]!.node ?? 'unknown');
+      notes.push(`${text} is node ${node}${onNode}`);
+    } else if (own.length > 1 || hostPods.length > 0) {
       notes.push(
-        `${text} is held by ${pods.map((i) => model.podKeys[i]).join(', ')}; judged as ${model.podKeys[first]}`,
+        `${text} is held by pod${own.length === 1 ? '' : 's'} ${own.join(', ')}${nodes.length > 0 ? ` and node ${nodes.join(', ')}${onNode}` : onNode}; judged as pod ${model.podKeys[first]}`,
       );
     } else notes.push(`${text} is pod ${model.podKeys[first]}`);
     return [{ endpoint: { kind: 'pod', pod: first }, port: null }];
