@@ -9,7 +9,7 @@ export { buildModel, findPod, findPodsByIp, nodesByIp, NAMESPACE_NAME_LABEL } fr
 export type { NetpolModel } from './model/build.js';
 export { labelSelectorFromObject, portNameProblem, toNetpolPolicy } from './model/policy.js';
 export type { ConvertOptions } from './model/policy.js';
-export { parseCidr, parseIp } from './model/cidr.js';
+export { formatCidr, formatIp, parseCidr, parseIp } from './model/cidr.js';
 export type { Cidr, IpAddress } from './model/cidr.js';
 export { Bitset } from './model/bitset.js';
 export { compile, matchingPortIndex, portSpecMatches, resolveNamedPort } from './compile.js';
@@ -19,6 +19,9 @@ export type {
   CompiledPeer,
   CompiledPolicy,
   CompiledRule,
+  CidrSet,
+  PortRange,
+  RuleDataPlane,
 } from './compile.js';
 export {
   DEFAULT_TIERS,

@@ -1,6 +1,6 @@
 /** Address and CIDR parsing and containment, IPv4 and IPv6, as ipBlock matching needs them. */
 import { describe, expect, it } from 'vitest';
-import { cidrContains, cidrWithin, parseCidr, parseIp } from './cidr.js';
+import { cidrContains, cidrWithin, formatCidr, formatIp, parseCidr, parseIp } from './cidr.js';
 
 describe('parseIp', () => {
   it.each([
@@ -43,5 +43,26 @@ describe('cidrContains', () => {
   it('cidrWithin', () => {
     expect(cidrWithin(parseCidr('10.1.0.0/16')!, parseCidr('10.0.0.0/8')!)).toBe(true);
     expect(cidrWithin(parseCidr('10.0.0.0/8')!, parseCidr('10.1.0.0/16')!)).toBe(false);
+  });
+});
+
+describe('formatIp / formatCidr (canonical text for data planes)', () => {
+  it.each([
+    ['10.0.0.1', '10.0.0.1'],
+    ['::1', '::1'],
+    ['FD00:0:0:0:0:0:10:1', 'fd00::10:1'],
+    ['1:0:0:2:0:0:0:3', '1:0:0:2::3'],
+    ['1:0:2:3:4:5:6:7', '1:0:2:3:4:5:6:7'],
+    ['::', '::'],
+    ['::ffff:10.0.0.1', '::ffff:a00:1'],
+  ])('address %s -> %s', (text, want) => {
+    expect(formatIp(parseIp(text)!)).toBe(want);
+  });
+  it.each([
+    ['10.1.2.3/16', '10.1.0.0/16'],
+    ['0.0.0.0/0', '0.0.0.0/0'],
+    ['fd00::1/64', 'fd00::/64'],
+  ])('cidr %s -> %s', (text, want) => {
+    expect(formatCidr(parseCidr(text)!)).toBe(want);
   });
 });
