@@ -325,6 +325,29 @@ describe('lintNetpol', () => {
     expect(codes(input, code)).toEqual(expected);
   });
 
+  it.each<[string, Rule[], string]>([
+    [
+      'label-dependent: a lone podSelector within a namespaceSelector its namespace matches today',
+      [rule([podPeer({ app: 'api' })]), rule([podPeer({ app: 'api' }, sel({ team: 'shop' }))])],
+      'ingress rule 0 is redundant given the current labels of namespace shop: rule 1 of this policy allows everything it does',
+    ],
+    [
+      'structural: a namespaceSelector peer within a broader namespaceSelector',
+      [rule([podPeer({ app: 'api' }, sel({ team: 'shop' }))]), rule([nsPeer({})])],
+      'ingress rule 0 is redundant: rule 1 of this policy allows everything it does',
+    ],
+    [
+      'structural: a lone podSelector within an empty podSelector of its namespace',
+      [rule([podPeer({ app: 'api' })]), rule([podPeer({})])],
+      'ingress rule 0 is redundant: rule 1 of this policy allows everything it does',
+    ],
+  ])('redundancy wording, %s', (_name, ingress, message) => {
+    const report = lintNetpol(cluster([web, api], [denyAll, policy('shop', 'p', sel(), { ingress })]));
+    expect(report.findings.filter((f) => f.code === 'rule-redundant').map((f) => f.message)).toEqual([
+      message,
+    ]);
+  });
+
   it('counts findings per code and keeps the policy source', () => {
     const report = lintNetpol(cluster([web], [policy('shop', 'db', sel({ app: 'db' }), { ingress: [] })]));
     expect(report.counts['pod-not-isolated']).toBe(2);

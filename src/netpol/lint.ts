@@ -7,8 +7,11 @@
  * - named ports that resolve on no destination pod (by name AND protocol),
  * - rules made redundant by a broader rule of a policy selecting the same pods.
  * Redundancy is judged on the rules' text (selector and CIDR containment), not on the pods
- * that happen to exist, so a rule is never called redundant just because the cluster is small;
- * the only cluster fact used is the policy namespace's labels (for a lone podSelector peer).
+ * that happen to exist, so a rule is never called redundant just because the cluster is small.
+ * The one cluster fact used is the policy namespace's labels: a lone podSelector peer is within
+ * a namespaceSelector peer that those labels match today. Such a finding says "given the
+ * current labels of namespace X" (relabelling the namespace would make the rule needed again);
+ * every other redundancy finding is structural and holds whatever the labels.
  * hostNetwork pods are node traffic: never isolated, never selected, never matched by selectors;
  * a policy or peer that matches only such pods says so.
  * Without any pod in the input (policies from a GitOps repository) the checks that judge
@@ -136,7 +139,30 @@ function namespaceScope(peer: Peer & { kind: 'selector' }, policyNs: string): La
   );
 }
 
-function peerWithin(model: NetpolModel, narrow: Peer, nNs: string, broad: Peer, bNs: string): boolean {
+/**
+ * How one peer or rule is within another: on the text alone ('structural'), or only because of
+ * the namespace labels the input holds now ('labels': a lone podSelector inside a
+ * namespaceSelector that its namespace's current labels match), or not (null).
+ */
+type Containment = 'structural' | 'labels' | null;
+
+function peerWithin(model: NetpolModel, narrow: Peer, nNs: string, broad: Peer, bNs: string): Containment {
+  return structuralPeerWithin(narrow, nNs, broad, bNs)
+    ? 'structural'
+    : labelPeerWithin(model, narrow, nNs, broad)
+      ? 'labels'
+      : null;
+}
+
+/** A lone podSelector (its own namespace) inside a namespaceSelector its namespace matches today. */
+function labelPeerWithin(model: NetpolModel, narrow: Peer, nNs: string, broad: Peer): boolean {
+  if (narrow.kind !== 'selector' || broad.kind !== 'selector') return false;
+  if (narrow.namespaceSelector !== null || broad.namespaceSelector === null) return false;
+  if (!selectorWithin(narrow.podSelector ?? EMPTY, broad.podSelector ?? EMPTY)) return false;
+  return matchesSelector(broad.namespaceSelector, nsLabelsOf(model, nNs));
+}
+
+function structuralPeerWithin(narrow: Peer, nNs: string, broad: Peer, bNs: string): boolean {
   if (narrow.kind === 'ipBlock' || broad.kind === 'ipBlock') {
     if (narrow.kind !== 'ipBlock' || broad.kind !== 'ipBlock') return false;
     const n = parseCidr(narrow.ipBlock.cidr);
@@ -155,11 +181,7 @@ function peerWithin(model: NetpolModel, narrow: Peer, nNs: string, broad: Peer, 
   const nScope = namespaceScope(narrow, nNs);
   // A broad lone podSelector also covers a namespaceSelector that names that namespace only.
   if (broad.namespaceSelector === null && narrow.namespaceSelector === null) return nNs === bNs;
-  if (selectorWithin(nScope, namespaceScope(broad, bNs))) return true;
-  // The narrow peer is its own namespace, which the broad namespaceSelector matches.
-  return narrow.namespaceSelector === null && broad.namespaceSelector !== null
-    ? matchesSelector(broad.namespaceSelector, nsLabelsOf(model, nNs))
-    : false;
+  return selectorWithin(nScope, namespaceScope(broad, bNs));
 }
 
 function portWithin(narrow: PortSpec, broad: PortSpec): boolean {
@@ -172,18 +194,23 @@ function portWithin(narrow: PortSpec, broad: PortSpec): boolean {
   return lo >= broad.port && hi <= (broad.endPort ?? broad.port);
 }
 
-function ruleWithin(model: NetpolModel, narrow: Rule, nNs: string, broad: Rule, bNs: string): boolean {
-  const peersOk =
-    broad.peers === 'all' ||
-    (narrow.peers !== 'all' &&
-      narrow.peers.every((p) =>
-        (broad.peers as readonly Peer[]).some((q) => peerWithin(model, p, nNs, q, bNs)),
-      ));
+function ruleWithin(model: NetpolModel, narrow: Rule, nNs: string, broad: Rule, bNs: string): Containment {
   const portsOk =
     broad.ports === 'all' ||
     (narrow.ports !== 'all' &&
       narrow.ports.every((p) => (broad.ports as readonly PortSpec[]).some((q) => portWithin(p, q))));
-  return peersOk && portsOk;
+  if (!portsOk) return null;
+  if (broad.peers === 'all') return 'structural';
+  if (narrow.peers === 'all') return null;
+  const broadPeers = broad.peers;
+  let how: Containment = 'structural';
+  for (const p of narrow.peers) {
+    const each = broadPeers.map((q) => peerWithin(model, p, nNs, q, bNs));
+    if (each.includes('structural')) continue;
+    if (!each.includes('labels')) return null;
+    how = 'labels';
+  }
+  return how;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,11 +348,14 @@ export function lintNetpol(input: ClusterInput): LintReport {
       );
       for (const { rule, index: ri } of rules) {
         for (const other of candidates) {
+          let how: Containment = null;
           const j = (rulesOf(other, dir) ?? []).findIndex(({ rule: broad, index: bi }) => {
             if (other === cp && bi === ri) return false;
-            if (!ruleWithin(model, rule, policy.namespace, broad, other.policy.namespace)) return false;
+            how = ruleWithin(model, rule, policy.namespace, broad, other.policy.namespace);
+            if (how === null) return false;
             // Two equal rules cover each other: only the later one (policy order, then rule order) is reported.
-            if (!ruleWithin(model, broad, other.policy.namespace, rule, policy.namespace)) return true;
+            if (ruleWithin(model, broad, other.policy.namespace, rule, policy.namespace) === null)
+              return true;
             return other.index < cp.index || (other.index === cp.index && bi < ri);
           });
           if (j < 0) continue;
@@ -333,12 +363,13 @@ export function lintNetpol(input: ClusterInput): LintReport {
             other === cp
               ? `rule ${j} of this policy`
               : `${dir} rule ${j} of ${other.ref.namespace}/${other.ref.name}`;
+          const given = how === 'labels' ? ` given the current labels of namespace ${policy.namespace}` : '';
           findings.push({
             policy: cp.ref,
             pod: null,
             source: policy.source,
             code: 'rule-redundant',
-            message: `${dir} rule ${ri} is redundant: ${where} allows everything it does`,
+            message: `${dir} rule ${ri} is redundant${given}: ${where} allows everything it does`,
             direction: dir,
             path: rulePath(dir, ri),
           });

@@ -84,6 +84,17 @@ export function defineNetpol(program: Command): void {
       .command('lint')
       .description(
         'open pods, policies selecting nothing, peers matching nothing, unresolved named ports, redundant rules',
+      )
+      .addHelpText(
+        'after',
+        [
+          '',
+          "Redundant rules are judged on the rules' text (selector and CIDR containment). The one",
+          'exception, a podSelector-only peer inside a namespaceSelector that its namespace matches',
+          'with its current labels, is reported "given the current labels of namespace X".',
+          'Without pods in the input (a repository of policies) the checks that need pods are',
+          'skipped and a note says so; add a cluster dump or --state to run them.',
+        ].join('\n'),
       ),
   )
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
