@@ -3,7 +3,7 @@
  * system temporary directory and on the bundled hardened example: JSON checked against inline
  * schemas, exit codes, load problems with file:line, and the HTML matrix in headless Chromium.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -163,83 +163,14 @@ async function lintRun(paths: string[], extra: Partial<NetpolLintOptions> = {}) 
 // --- schemas ----------------------------------------------------------------------------------
 
 const ajv = new Ajv({ allErrors: true, strict: false });
-const problem = {
-  type: 'object',
-  required: ['file', 'line', 'message'],
-  properties: {
-    file: { type: ['string', 'null'] },
-    line: { type: 'integer', minimum: 1 },
-    message: { type: 'string' },
-  },
-};
-const validMatrix = ajv.compile({
-  type: 'object',
-  required: ['pods', 'port', 'protocol', 'allowed', 'errors'],
-  properties: {
-    pods: { type: 'array', items: { type: 'string', pattern: '^[^/]+/[^/]+$' } },
-    port: { type: 'integer', minimum: 1, maximum: 65535 },
-    protocol: { enum: ['TCP', 'UDP', 'SCTP'] },
-    allowed: { type: 'array', items: { type: 'array', items: { type: 'boolean' } } },
-    notes: {
-      type: 'object',
-      additionalProperties: {
-        type: 'array',
-        items: { enum: ['hostNetwork', 'representative', 'noAddress'] },
-      },
-    },
-    errors: { type: 'array', items: problem },
-  },
-});
-const direction = {
-  type: 'object',
-  required: ['direction', 'isolated', 'isolatingPolicies', 'allowedBy', 'verdict'],
-  properties: { verdict: { enum: ['accept', 'deny', 'next'] } },
-};
-const validExplain = ajv.compile({
-  type: 'object',
-  required: ['from', 'to', 'port', 'protocol', 'allowed', 'verdicts', 'notes', 'errors'],
-  properties: {
-    allowed: { type: 'boolean' },
-    verdicts: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['from', 'to', 'port', 'protocol', 'allowed', 'basis', 'egress', 'ingress', 'explanation'],
-        properties: {
-          egress: direction,
-          ingress: direction,
-          basis: { enum: ['policy', 'loopback', 'node'] },
-        },
-      },
-    },
-    errors: { type: 'array', items: problem },
-  },
-});
-const validLint = ajv.compile({
-  type: 'object',
-  required: ['findings', 'summary', 'errors'],
-  properties: {
-    findings: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['code', 'message', 'policy', 'pod', 'direction', 'path', 'file', 'line'],
-        properties: {
-          code: {
-            enum: [
-              'pod-not-isolated',
-              'policy-selects-nothing',
-              'peer-matches-nothing',
-              'named-port-unresolved',
-              'rule-redundant',
-            ],
-          },
-        },
-      },
-    },
-    errors: { type: 'array', items: problem },
-  },
-});
+/** The committed schemas (schemas/netpol-*.schema.json) are the JSON contracts the outputs are checked against. */
+const schema = (name: string) =>
+  ajv.compile(
+    JSON.parse(readFileSync(join(root, 'schemas', `netpol-${name}.schema.json`), 'utf8')) as object,
+  );
+const validMatrix = schema('matrix');
+const validExplain = schema('explain');
+const validLint = schema('lint');
 
 function parse<T>(text: string, validate: ReturnType<typeof ajv.compile>): T {
   const value = JSON.parse(text) as unknown;
