@@ -297,6 +297,23 @@ spec:
     expect(lint.err).toContain('bad-policy.yaml:7');
   });
 
+  it.each<[string, string[], Record<string, string>]>([
+    ['a missing path', [], {}],
+    ['broken YAML', ['broken.yaml'], { 'broken.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: {name: [\n' }],
+  ])('%s and nothing usable: only the errors, no verdict, exit 2', async (_name, files, contents) => {
+    const d = fresh(`unusable-${files.length}`, contents);
+    const paths = files.length === 0 ? [join(d, 'nope.yaml')] : files.map((f) => join(d, f));
+    const lint = await lintRun(paths, { format: 'table' });
+    expect([lint.code, lint.out]).toEqual([2, '']);
+    expect(lint.err).toMatch(files.length === 0 ? /nope\.yaml/ : /broken\.yaml:\d+/);
+    const m = await matrixRun(paths, { format: 'table' });
+    expect([m.code, m.out]).toEqual([2, '']);
+    expect(m.err).toBe(lint.err);
+    const e = await explainRun(paths, { from: '10.0.0.1', to: '10.0.0.2', format: 'text' });
+    expect([e.code, e.out]).toEqual([2, '']);
+    expect(e.err).toBe(lint.err);
+  });
+
   it('a missing path exits 2 with the problem', async () => {
     const r = await lintRun([join(dir, 'nope.yaml')]);
     expect(r.code).toBe(2);

@@ -31,7 +31,14 @@ import {
   type ExplainEnd,
   type ExplainView,
 } from '../output/netpol-explain.js';
-import { parsePortFlag, problemJson, readCluster, writeProblems, type Out } from './netpol-input.js';
+import {
+  nothingUsable,
+  parsePortFlag,
+  problemJson,
+  readCluster,
+  writeProblems,
+  type Out,
+} from './netpol-input.js';
 
 export interface NetpolExplainOptions {
   state: string | undefined;
@@ -207,6 +214,8 @@ export async function runNetpolExplain(paths: string[], opts: NetpolExplainOptio
   const compiled = compile(loaded.input);
   // Problems first: an endpoint that cannot be resolved may be the one whose file is broken.
   if (opts.format !== 'json') writeProblems(stderr, loaded.problems);
+  // Nothing was loaded: no endpoint can be found, and an answer would mislead.
+  if (opts.format !== 'json' && nothingUsable(loaded)) return EXIT_USAGE;
   const view = explainConnections(compiled, opts.from, opts.to, port, protocol);
   if (opts.format === 'json') {
     stdout.write(`${JSON.stringify(explainJson(view, loaded.problems.map(problemJson)), null, 2)}\n`);

@@ -2,7 +2,8 @@
  * What the netpol subcommands share: reading the cluster (paths, `--state DIR`, stdin), the
  * `--port P[/PROTO]` / `--protocol` pair, and reporting load problems. Problems never stop the
  * evaluation of the valid objects; like `podsec scan`, a run with any problem exits 2 after
- * everything is reported, so a broken file is never mistaken for a clean answer.
+ * everything is reported, so a broken file is never mistaken for a clean answer; when nothing
+ * usable was loaded at all, text output holds only the errors (`nothingUsable`).
  * `--state DIR` is read as a directory of manifests (as the directory ClusterSource reads it,
  * without its own `.podsec/` writes), so policies keep their file:line.
  */
@@ -52,6 +53,22 @@ export async function readCluster(paths: readonly string[], opts: NetpolInputOpt
     exclude: [...opts.exclude, ...(opts.state === undefined ? [] : ['.podsec'])],
     ...(opts.stdin === undefined ? {} : { stdin: opts.stdin }),
   });
+}
+
+/**
+ * True when some input could not be read, parsed or validated and nothing usable came of the
+ * rest (no pod, workload, policy or Service): a verdict on that ("no problems found", an empty
+ * matrix) would read as an answer, so text output shows only the errors. JSON keeps its shape
+ * (its `errors` and exit 2 say the same).
+ */
+export function nothingUsable(loaded: LoadResult): boolean {
+  const { input } = loaded;
+  return (
+    loaded.problems.length > 0 &&
+    input.pods.length === 0 &&
+    input.policies.length === 0 &&
+    input.services.length === 0
+  );
 }
 
 export function problemJson(p: LoadProblem): ProblemJson {

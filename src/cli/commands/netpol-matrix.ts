@@ -15,7 +15,14 @@ import {
   type MatrixView,
 } from '../output/netpol-matrix.js';
 import { writeChunks } from '../output/stream-write.js';
-import { parsePortFlag, problemJson, readCluster, writeProblems, type Out } from './netpol-input.js';
+import {
+  nothingUsable,
+  parsePortFlag,
+  problemJson,
+  readCluster,
+  writeProblems,
+  type Out,
+} from './netpol-input.js';
 
 export interface NetpolMatrixOptions {
   state: string | undefined;
@@ -83,6 +90,10 @@ export async function runNetpolMatrix(paths: string[], opts: NetpolMatrixOptions
   const stderr = opts.stderr ?? process.stderr;
   const { port, protocol } = parsePortFlag(opts.port, opts.protocol);
   const loaded = await readCluster(paths, opts);
+  if (opts.format !== 'json' && nothingUsable(loaded)) {
+    writeProblems(stderr, loaded.problems);
+    return EXIT_USAGE;
+  }
   const compiled = compile(loaded.input);
   const view = matrixView(compiled, matrix(compiled, port, protocol));
 
