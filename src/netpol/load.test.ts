@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemorySource } from '../audit/testing/memory-source.js';
 import {
+  formatIgnored,
   formatIp,
   formatLoadProblem,
   formatLoadProblemWithPath,
@@ -841,5 +842,19 @@ spec: {ports: [{port: 81}]}
 `);
     expect(r.input.policies.map((p) => p.policyTypes)).toEqual([['Egress']]);
     expect(r.input.services.map((s) => s.ports.map((p) => p.port))).toEqual([[81]]);
+  });
+});
+
+describe('formatIgnored', () => {
+  it.each<[string, Record<string, number>, string | null]>([
+    ['nothing ignored', {}, null],
+    [
+      'most first, then by kind',
+      { Secret: 1, ConfigMap: 3, Role: 1 },
+      'ignored: 3 ConfigMap, 1 Role, 1 Secret',
+    ],
+    ['zero counts left out', { ConfigMap: 0 }, null],
+  ])('%s', (_name, ignored, expected) => {
+    expect(formatIgnored(ignored)).toBe(expected);
   });
 });

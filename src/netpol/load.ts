@@ -915,6 +915,17 @@ export async function loadFromClusterSource(
 }
 
 /**
+ * `ignored: 3 ConfigMap, 1 Secret` (most first, then by kind), or null when no object was
+ * ignored: kinds the engine has no use for, said so a reader knows they were seen.
+ */
+export function formatIgnored(ignored: Readonly<Record<string, number>>): string | null {
+  const entries = Object.entries(ignored).filter(([, n]) => n > 0);
+  if (entries.length === 0) return null;
+  entries.sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0));
+  return `ignored: ${entries.map(([kind, n]) => `${n} ${kind}`).join(', ')}`;
+}
+
+/**
  * `file:line:column: message` for a terminal; objects from a cluster (no file) are named
  * instead: `NetworkPolicy app/web: message`. The path is not added: callers put it in front of
  * the message when they want it (`{...p, message: `${p.path}: ${p.message}`}`), as

@@ -506,6 +506,32 @@ spec:
     expect(table.out).toContain('2 pods not isolated for ingress');
   });
 
+  it('ignored kinds are counted and shown (table, text, JSON)', async () => {
+    const cm = (n: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${n}, namespace: x}\n`;
+    const d = fresh('ignored', {
+      'all.yaml': [
+        NAMESPACES,
+        pod('x', 'a', '10.0.1.10'),
+        cm('c1'),
+        cm('c2'),
+        cm('c3'),
+        'apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: x}\n',
+      ].join('---\n'),
+    });
+    const line = 'ignored: 3 ConfigMap, 1 Secret';
+    expect((await lintRun([d], { format: 'table' })).out).toContain(`\n${line}\n`);
+    expect((await matrixRun([d], { format: 'table' })).out).toMatch(new RegExp(`\n${line}\n$`));
+    expect((await explainRun([d], { from: 'x/a', to: 'x/a', format: 'text' })).out).toMatch(
+      new RegExp(`\n${line}\n$`),
+    );
+    const expected = { ConfigMap: 3, Secret: 1 };
+    expect(
+      parse<LintOut & { summary: { ignored: unknown } }>((await lintRun([d])).out, validLint).summary.ignored,
+    ).toEqual(expected);
+    expect(JSON.parse((await matrixRun([d])).out).summary.ignored).toEqual(expected);
+    expect(JSON.parse((await explainRun([d], { from: 'x/a', to: 'x/a' })).out).ignored).toEqual(expected);
+  });
+
   it('a repository of policies without pods: exit 0, one note, no selector findings', async () => {
     const d = fresh('gitops', {
       'np.yaml': `apiVersion: networking.k8s.io/v1

@@ -22,6 +22,7 @@ import {
   type Protocol,
   type SourceRef,
 } from '../../netpol/index.js';
+import { formatIgnored } from '../../netpol/load.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 import {
   explainAllowed,
@@ -218,12 +219,16 @@ export async function runNetpolExplain(paths: string[], opts: NetpolExplainOptio
   if (opts.format !== 'json' && nothingUsable(loaded)) return EXIT_USAGE;
   const view = explainConnections(compiled, opts.from, opts.to, port, protocol);
   if (opts.format === 'json') {
-    stdout.write(`${JSON.stringify(explainJson(view, loaded.problems.map(problemJson)), null, 2)}\n`);
+    stdout.write(
+      `${JSON.stringify(explainJson(view, loaded.problems.map(problemJson), loaded.summary.ignored), null, 2)}\n`,
+    );
   } else {
     const sources = new Map<string, SourceRef | null>(
       loaded.input.policies.map((p) => [`${p.namespace}/${p.name}`, p.source]),
     );
     stdout.write(renderExplainText(view, sources));
+    const ignored = formatIgnored(loaded.summary.ignored);
+    if (ignored !== null) stdout.write(`${ignored}\n`);
   }
   if (loaded.problems.length > 0) return EXIT_USAGE;
   return explainAllowed(view) ? EXIT_OK : EXIT_FINDINGS;

@@ -28,10 +28,12 @@ export async function runNetpolLint(paths: string[], opts: NetpolLintOptions): P
   }
   const report = lintNetpol(loaded.input);
   if (opts.format === 'json') {
-    stdout.write(`${JSON.stringify(lintJson(report, loaded.problems.map(problemJson)), null, 2)}\n`);
+    stdout.write(
+      `${JSON.stringify(lintJson(report, loaded.problems.map(problemJson), loaded.summary.ignored), null, 2)}\n`,
+    );
   } else {
     writeProblems(stderr, loaded.problems);
-    stdout.write(renderLintTable(report));
+    stdout.write(renderLintTable(report, loaded.summary.ignored));
   }
   if (loaded.problems.length > 0) return EXIT_USAGE;
   return report.findings.length > 0 ? EXIT_FINDINGS : EXIT_OK;

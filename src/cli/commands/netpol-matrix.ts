@@ -4,6 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { compile, matrix, type CompiledCluster, type Matrix } from '../../netpol/index.js';
+import { formatIgnored } from '../../netpol/load.js';
 import { EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 import { renderMatrixHtml } from '../output/netpol-matrix-html.js';
 import {
@@ -99,7 +100,7 @@ export async function runNetpolMatrix(paths: string[], opts: NetpolMatrixOptions
 
   let text: Iterable<string>;
   if (opts.format === 'json') {
-    text = matrixJsonChunks(matrixJson(view, loaded.problems.map(problemJson)));
+    text = matrixJsonChunks(matrixJson(view, loaded.problems.map(problemJson), loaded.summary.ignored));
   } else {
     writeProblems(stderr, loaded.problems);
     text =
@@ -116,6 +117,7 @@ export async function runNetpolMatrix(paths: string[], opts: NetpolMatrixOptions
             renderMatrixTable(view, {
               color: opts.color && stdout.isTTY === true && process.env['NO_COLOR'] === undefined,
             }),
+            ...[formatIgnored(loaded.summary.ignored)].flatMap((l) => (l === null ? [] : [`${l}\n`])),
           ];
   }
   if (opts.output !== undefined) await writeFile(opts.output, [...text].join(''));

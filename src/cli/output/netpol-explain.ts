@@ -55,6 +55,8 @@ export interface ExplainJson {
     explanation: readonly string[];
   }[];
   notes: readonly string[];
+  /** Objects of kinds the engine has no use for, by kind. */
+  ignored: Record<string, number>;
   errors: ProblemJson[];
 }
 
@@ -62,7 +64,11 @@ export function explainAllowed(view: ExplainView): boolean {
   return view.cases.length > 0 && view.cases.every((c) => c.verdict.allowed);
 }
 
-export function explainJson(view: ExplainView, errors: ProblemJson[] = []): ExplainJson {
+export function explainJson(
+  view: ExplainView,
+  errors: ProblemJson[] = [],
+  ignored: Readonly<Record<string, number>> = {},
+): ExplainJson {
   return {
     from: view.from,
     to: view.to,
@@ -81,6 +87,7 @@ export function explainJson(view: ExplainView, errors: ProblemJson[] = []): Expl
       explanation: c.verdict.explanation,
     })),
     notes: view.notes,
+    ignored: { ...ignored },
     errors,
   };
 }

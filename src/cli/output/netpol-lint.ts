@@ -3,6 +3,7 @@
  * pods no policy isolates, which can be many and so are listed compactly per direction) and as JSON.
  */
 import type { LintCode, LintFinding, LintReport } from '../../netpol/lint.js';
+import { formatIgnored } from '../../netpol/load.js';
 
 export interface ProblemJson {
   file: string | null;
@@ -26,7 +27,8 @@ export interface LintFindingJson {
 
 export interface LintJson {
   findings: LintFindingJson[];
-  summary: Record<LintCode, number> & { total: number };
+  /** Findings per code and their total; `ignored`: objects of kinds the engine has no use for, by kind. */
+  summary: Record<LintCode, number> & { total: number; ignored: Record<string, number> };
   /** Checks skipped and why (not findings). */
   notes: string[];
   errors: ProblemJson[];
@@ -46,10 +48,14 @@ export function findingJson(f: LintFinding): LintFindingJson {
   };
 }
 
-export function lintJson(report: LintReport, errors: ProblemJson[] = []): LintJson {
+export function lintJson(
+  report: LintReport,
+  errors: ProblemJson[] = [],
+  ignored: Readonly<Record<string, number>> = {},
+): LintJson {
   return {
     findings: report.findings.map(findingJson),
-    summary: { ...report.counts, total: report.findings.length },
+    summary: { ...report.counts, total: report.findings.length, ignored: { ...ignored } },
     notes: [...report.notes],
     errors,
   };
@@ -61,7 +67,7 @@ function where(f: LintFinding): string {
   return `${at.file ?? '(cluster)'}:${at.line}${at.column === null ? '' : `:${at.column}`}`;
 }
 
-export function renderLintTable(report: LintReport): string {
+export function renderLintTable(report: LintReport, ignored: Readonly<Record<string, number>> = {}): string {
   const lines: string[] = [];
   const policyFindings = report.findings.filter((f) => f.policy !== null);
   if (policyFindings.length > 0) {
@@ -89,6 +95,8 @@ export function renderLintTable(report: LintReport): string {
     lines.push('');
   }
   for (const note of report.notes) lines.push(`note: ${note}`);
+  const ignoredLine = formatIgnored(ignored);
+  if (ignoredLine !== null) lines.push(ignoredLine);
   const total = report.findings.length;
   if (total === 0) lines.push('no problems found');
   else {

@@ -56,7 +56,7 @@ describe('matrixJson', () => {
     expect(json.allowed[2]![0]).toBe(false); // y/a -> x/a
     expect(json.allowed[1]![0]).toBe(true); // x/b -> x/a
     expect(json.notes).toEqual({ 'y/b': ['hostNetwork'] });
-    expect(json.summary).toEqual({ pods: 4, pairs: 12, allowed: 10, denied: 2 });
+    expect(json.summary).toEqual({ pods: 4, pairs: 12, allowed: 10, denied: 2, ignored: {} });
   });
 });
 

@@ -32,7 +32,8 @@ export interface MatrixJson {
   allowed: boolean[][];
   /** Pods with notes, by `ns/name`; absent pods have none. */
   notes: Record<string, MatrixPodNote[]>;
-  summary: { pods: number; pairs: number; allowed: number; denied: number };
+  /** `ignored`: objects of kinds the engine has no use for, by kind. */
+  summary: { pods: number; pairs: number; allowed: number; denied: number; ignored?: Record<string, number> };
   errors: { file: string | null; line: number; column?: number; message: string }[];
 }
 
@@ -66,7 +67,11 @@ export function matrixCounts(view: MatrixView): MatrixJson['summary'] {
   return { pods: view.pods.length, pairs: allowed + denied, allowed, denied };
 }
 
-export function matrixJson(view: MatrixView, errors: MatrixJson['errors'] = []): MatrixJson {
+export function matrixJson(
+  view: MatrixView,
+  errors: MatrixJson['errors'] = [],
+  ignored: Readonly<Record<string, number>> = {},
+): MatrixJson {
   const notes: Record<string, MatrixPodNote[]> = {};
   for (const p of view.pods) if (p.notes.length > 0) notes[podId(p)] = [...p.notes];
   return {
@@ -75,7 +80,7 @@ export function matrixJson(view: MatrixView, errors: MatrixJson['errors'] = []):
     protocol: view.protocol,
     allowed: view.allowed.map((r) => [...r]),
     notes,
-    summary: matrixCounts(view),
+    summary: { ...matrixCounts(view), ignored: { ...ignored } },
     errors,
   };
 }
