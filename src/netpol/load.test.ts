@@ -858,3 +858,17 @@ describe('formatIgnored', () => {
     expect(formatIgnored(ignored)).toBe(expected);
   });
 });
+
+describe('Go template syntax in a netpol input', () => {
+  it('is a problem whose hint names no particular command', () => {
+    const text = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: {{ .Release.Namespace }}}
+spec: {podSelector: {}}
+`;
+    const r = loadManifestTexts([{ display: 'chart.yaml', text }]);
+    expect(r.problems.map((p) => p.hint)).toContain(
+      'render it first: helm template <chart> | podsec <command> -',
+    );
+  });
+});

@@ -175,7 +175,7 @@ const problemCases: ProblemCase[] = [
       {
         line: 5,
         message: /Go template syntax/,
-        hint: /helm template <chart> \| podsec scan -/,
+        hint: /helm template <chart> \| podsec <command> -/,
         documentIndex: 1,
       },
     ],
@@ -318,7 +318,7 @@ describe('Helm syntax in values', () => {
       {
         ...at,
         message: 'Go template syntax ({{ ... }}): this is a chart template, not a rendered manifest',
-        hint: 'render it first: helm template <chart> | podsec scan -',
+        hint: 'render it first: helm template <chart> | podsec <command> -',
         documentIndex: index,
       },
     ]);

@@ -16,7 +16,7 @@
 import type { LineIndex } from './line-index.js';
 import type { ManifestDocument, ManifestProblem } from './types.js';
 
-export const TEMPLATE_HINT = 'render it first: helm template <chart> | podsec scan -';
+export const TEMPLATE_HINT = 'render it first: helm template <chart> | podsec <command> -';
 export const TEMPLATE_MESSAGE =
   'Go template syntax ({{ ... }}): this is a chart template, not a rendered manifest';
 
