@@ -218,6 +218,23 @@ spec:
       containers: [{name: c, ports: [{name: http, containerPort: 80}]}]
 `;
 
+/** A Deployment with `spec.selector: {matchLabels: {app: <name>}}`. */
+const selected = (name: string, ns: string): string => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: ${ns}}
+spec:
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec: {containers: [{name: c}]}
+`;
+const barePod = (name: string, ns: string, app: string, extraMeta = ''): string => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, namespace: ${ns}, labels: {app: ${app}}${extraMeta}}
+spec: {containers: [{name: c}]}
+status: {podIP: 10.0.0.5}
+`;
+
 describe('representative pods for workloads (CONTRACTS.md section 6)', () => {
   const cases: { name: string; text: string; pods: string[] }[] = [
     { name: 'a Deployment without pods', text: deployment('web'), pods: ['app/deployment-web'] },
@@ -282,6 +299,37 @@ metadata: {name: t, namespace: app}
 template: {spec: {containers: [{name: c}]}}
 `,
       pods: ['app/statefulset-db', 'kube-system/daemonset-agent'],
+    },
+    {
+      name: 'a bare pod matching a Deployment selector (same namespace) is its running pod',
+      text: `${selected('web', 'app')}---
+${barePod('web-x', 'app', 'web')}`,
+      pods: ['app/web-x'],
+    },
+    {
+      name: 'a pod whose ReplicaSet is not in the input counts by selector too',
+      text: `${selected('web', 'app')}---
+${barePod('web-5d-x', 'app', 'web', ', ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-5d, uid: u}]')}`,
+      pods: ['app/web-5d-x'],
+    },
+    {
+      name: 'a matching pod in another namespace does not count',
+      text: `${selected('web', 'app')}---
+${barePod('web-x', 'other', 'web')}`,
+      pods: ['other/web-x', 'app/deployment-web'],
+    },
+    {
+      name: 'a matching pod owned by another workload of the input does not count',
+      text: `${selected('web', 'app')}---
+${selected('web2', 'app').replace('app: web2}}', 'app: web}}')}---
+${barePod('web2-x', 'app', 'web', ', ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web2, uid: u}]')}`,
+      pods: ['app/web2-x', 'app/deployment-web'],
+    },
+    {
+      name: 'a pod that does not match the selector does not count',
+      text: `${selected('web', 'app')}---
+${barePod('api-x', 'app', 'api')}`,
+      pods: ['app/api-x', 'app/deployment-web'],
     },
     {
       name: 'finished pods are left out',

@@ -9,7 +9,9 @@
  * representative pod `<namespace>/<kind>-<name>` (kind in lower case) with its template's labels
  * and ports (CONTRACTS.md section 6). A pod "belongs" to a workload when its ownerReferences
  * reach it, directly or through an owner in the inputs (Deployment -> ReplicaSet -> Pod,
- * CronJob -> Job -> Pod). Pods that finished (phase Succeeded or Failed) hold no address and
+ * CronJob -> Job -> Pod), and also when no workload of the inputs owns the pod (no
+ * ownerReferences, or owners left out of the inputs) but the workload's `spec.selector` matches
+ * its labels in the same namespace: a hand-made or partial dump still has no extra pod. Pods that finished (phase Succeeded or Failed) hold no address and
  * are left out.
  *
  * `--pod-cidr` (ASSIGNMENT SCHEME, stable and documented): pods without an address (neither
@@ -22,7 +24,8 @@
 import { collectInputs } from '../lib/input/index.js';
 import type { CollectOptions, InputFile } from '../lib/input/index.js';
 import { isRecord } from '../lib/is-record.js';
-import { labelKeyProblem, labelValueProblem } from '../lib/label-selector/index.js';
+import { labelKeyProblem, labelValueProblem, matchesSelector } from '../lib/label-selector/index.js';
+import type { LabelSelector } from '../lib/label-selector/index.js';
 import { parseManifests } from '../lib/manifests/index.js';
 import type { ManifestDocument } from '../lib/manifests/index.js';
 import { formatPath } from '../lib/path.js';
@@ -34,7 +37,7 @@ import type { TemplatePath } from '../kube/workloads.js';
 import { parseCidr, parseIp } from './model/cidr.js';
 import type { Cidr } from './model/cidr.js';
 import { NAMESPACE_NAME_LABEL } from './model/build.js';
-import { portNameProblem, toNetpolPolicy } from './model/policy.js';
+import { labelSelectorFromObject, portNameProblem, toNetpolPolicy } from './model/policy.js';
 import { PROTOCOLS } from './model/types.js';
 import type {
   ClusterInput,
@@ -219,6 +222,25 @@ interface WorkloadEntry {
 interface PendingPod {
   readonly pod: NetpolPod;
   readonly hostIP: string | null;
+  /** `ns/Kind/name` of its ownerReferences (empty for a representative or a bare pod). */
+  readonly owners: readonly string[];
+}
+
+/**
+ * The pod selector of a workload: `spec.selector` as a label selector (a plain map for a
+ * ReplicationController); null when it has none or it is not valid (then no pod is matched by
+ * label, only by ownerReferences).
+ */
+function workloadSelector(obj: KubeObject): LabelSelector | null {
+  const spec = obj['spec'];
+  const raw = isRecord(spec) ? spec['selector'] : undefined;
+  if (!isRecord(raw)) return null;
+  const asObject = obj.kind === 'ReplicationController' ? { matchLabels: raw } : raw;
+  const parsed = labelSelectorFromObject(asObject, 'spec.selector');
+  if (!parsed.ok) return null;
+  const s = parsed.selector;
+  // An empty selector would claim every pod of the namespace: not evidence of ownership.
+  return Object.keys(s.matchLabels).length === 0 && s.matchExpressions.length === 0 ? null : s;
 }
 
 class Assembler {
@@ -474,8 +496,10 @@ class Assembler {
     let ip = this.ip(rec, status['podIP'], ['status', 'podIP']);
     if (ip === null && hostNetwork) ip = hostIP;
     const node = typeof spec['nodeName'] === 'string' && spec['nodeName'] !== '' ? spec['nodeName'] : null;
-    this.podOwners.push(...this.ownerRefs(rec, namespace));
+    const owners = this.ownerRefs(rec, namespace);
+    this.podOwners.push(...owners);
     this.pods.push({
+      owners,
       hostIP,
       pod: {
         namespace,
@@ -640,12 +664,38 @@ class Assembler {
         frontier = next;
       }
     }
+    // Pods no workload of the inputs owns (no ownerReferences, or owners that are not among the
+    // inputs, such as a ReplicaSet left out of a dump): they count for a workload whose selector
+    // matches them in its namespace.
+    const reachesPresent = (owners: readonly string[]): boolean => {
+      let frontier = [...owners];
+      const seen = new Set<string>();
+      for (let depth = 0; depth < MAX_OWNER_DEPTH && frontier.length > 0; depth++) {
+        const next: string[] = [];
+        for (const key of frontier) {
+          if (present.has(key)) return true;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          next.push(...(this.owners.get(key) ?? []));
+        }
+        frontier = next;
+      }
+      return false;
+    };
+    const unowned = this.pods.filter((p) => !reachesPresent(p.owners)).map((p) => p.pod);
     const out: PendingPod[] = [];
     for (const w of this.workloads) {
       const key = `${w.namespace}/${w.kind}/${w.name}`;
       if (running.has(key)) continue;
       // A ReplicaSet of a Deployment (a Job of a CronJob) in the inputs: the owner stands in for it.
       if ((this.owners.get(key) ?? []).some((o) => present.has(o))) continue;
+      const selector = unowned.length === 0 ? null : workloadSelector(w.rec.obj);
+      if (
+        selector !== null &&
+        unowned.some((p) => p.namespace === w.namespace && matchesSelector(selector, p.labels))
+      ) {
+        continue;
+      }
       const extraction = extractPod(w.rec.obj, this.opts.templatePaths ?? []);
       if (extraction.kind !== 'template') continue;
       const { target } = extraction;
@@ -655,6 +705,7 @@ class Assembler {
       }
       const spec = target.spec as Record<string, unknown>;
       out.push({
+        owners: [],
         hostIP: null,
         pod: {
           namespace: w.namespace,
