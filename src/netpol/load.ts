@@ -682,20 +682,22 @@ class Assembler {
       }
       return false;
     };
-    const unowned = this.pods.filter((p) => !reachesPresent(p.owners)).map((p) => p.pod);
+    const unowned = new Map<string, NetpolPod[]>();
+    for (const p of this.pods) {
+      if (reachesPresent(p.owners)) continue;
+      const list = unowned.get(p.pod.namespace) ?? [];
+      unowned.set(p.pod.namespace, list);
+      list.push(p.pod);
+    }
     const out: PendingPod[] = [];
     for (const w of this.workloads) {
       const key = `${w.namespace}/${w.kind}/${w.name}`;
       if (running.has(key)) continue;
       // A ReplicaSet of a Deployment (a Job of a CronJob) in the inputs: the owner stands in for it.
       if ((this.owners.get(key) ?? []).some((o) => present.has(o))) continue;
-      const selector = unowned.length === 0 ? null : workloadSelector(w.rec.obj);
-      if (
-        selector !== null &&
-        unowned.some((p) => p.namespace === w.namespace && matchesSelector(selector, p.labels))
-      ) {
-        continue;
-      }
+      const candidates = unowned.get(w.namespace) ?? [];
+      const selector = candidates.length === 0 ? null : workloadSelector(w.rec.obj);
+      if (selector !== null && candidates.some((p) => matchesSelector(selector, p.labels))) continue;
       const extraction = extractPod(w.rec.obj, this.opts.templatePaths ?? []);
       if (extraction.kind !== 'template') continue;
       const { target } = extraction;
