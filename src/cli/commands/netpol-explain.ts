@@ -43,6 +43,8 @@ import {
 
 export interface NetpolExplainOptions {
   state: string | undefined;
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
   podCidr: string | undefined;
   exclude: string[];
   from: string;

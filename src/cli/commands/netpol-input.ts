@@ -11,16 +11,21 @@ import { UsageError } from '../../lib/errors.js';
 import { parseProtocol } from '../../netpol/generate.js';
 import {
   formatLoadProblemWithPath,
+  loadFromClusterSource,
   loadManifests,
   parsePodCidr,
   type LoadProblem,
   type LoadResult,
 } from '../../netpol/load.js';
 import type { Protocol } from '../../netpol/index.js';
+import type { Cidr } from '../../netpol/model/cidr.js';
 import type { ProblemJson } from '../output/netpol-lint.js';
 
 export interface NetpolInputOptions {
   readonly state: string | undefined;
+  /** Read the cluster from the API server (this kubeconfig) instead of manifests. */
+  readonly kubeconfig?: string | undefined;
+  readonly context?: string | undefined;
   readonly podCidr: string | undefined;
   readonly exclude: readonly string[];
   readonly stdin?: NodeJS.ReadableStream;
@@ -35,6 +40,14 @@ export async function readCluster(paths: readonly string[], opts: NetpolInputOpt
     const parsed = parsePodCidr(opts.podCidr);
     if (!parsed.ok) throw new UsageError(parsed.message);
     podCidr = parsed.cidr;
+  }
+  if (opts.kubeconfig !== undefined || opts.context !== undefined) {
+    if (paths.length > 0 || opts.state !== undefined) {
+      throw new UsageError(
+        '--kubeconfig reads the cluster from the API server; it cannot be combined with paths or --state',
+      );
+    }
+    return readFromApiServer(opts, podCidr);
   }
   const all = [...paths];
   if (opts.state !== undefined && opts.state !== '') all.push(opts.state);
@@ -53,6 +66,23 @@ export async function readCluster(paths: readonly string[], opts: NetpolInputOpt
     exclude: [...opts.exclude, ...(opts.state === undefined ? [] : ['.podsec'])],
     ...(opts.stdin === undefined ? {} : { stdin: opts.stdin }),
   });
+}
+
+/**
+ * The live cluster through ClusterSource (paginated LISTs of namespaces, pods, nodes, Services,
+ * NetworkPolicies and workloads); the Kubernetes client is loaded only here.
+ */
+async function readFromApiServer(opts: NetpolInputOptions, podCidr: Cidr | null): Promise<LoadResult> {
+  const { openClusterSource } = await import('../../kube/cluster-source/index.js');
+  const source = await openClusterSource({
+    ...(opts.kubeconfig === undefined ? {} : { kubeconfig: opts.kubeconfig }),
+    ...(opts.context === undefined ? {} : { context: opts.context }),
+  });
+  try {
+    return await loadFromClusterSource(source, { podCidr });
+  } finally {
+    await source.close();
+  }
 }
 
 /**

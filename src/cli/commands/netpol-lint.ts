@@ -10,6 +10,8 @@ import { nothingUsable, problemJson, readCluster, writeProblems, type Out } from
 
 export interface NetpolLintOptions {
   state: string | undefined;
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
   podCidr: string | undefined;
   exclude: string[];
   format: 'table' | 'json';

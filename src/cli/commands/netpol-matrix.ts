@@ -27,6 +27,8 @@ import {
 
 export interface NetpolMatrixOptions {
   state: string | undefined;
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
   podCidr: string | undefined;
   exclude: string[];
   port: string;

@@ -14,6 +14,11 @@ function inputOptions(cmd: Command): Command {
   return cmd
     .argument('[paths...]', 'manifests: files, directories, or - for stdin')
     .option('--state <dir>', 'a directory of manifests standing for the cluster (read with the paths)')
+    .option(
+      '--kubeconfig <file>',
+      'read the cluster from the API server with this kubeconfig (instead of manifests)',
+    )
+    .option('--context <name>', 'kubeconfig context (with --kubeconfig)')
     .option('--pod-cidr <cidr>', 'give pods without status.podIP deterministic addresses from this CIDR')
     .option('--exclude <glob>', 'skip paths matching this glob in directory walks (repeatable)', collect, []);
 }
@@ -45,6 +50,8 @@ export function defineNetpol(program: Command): void {
       const { runNetpolMatrix } = await import('./netpol-matrix.js');
       process.exitCode = await runNetpolMatrix(paths, {
         state: str(opts, 'state'),
+        kubeconfig: str(opts, 'kubeconfig'),
+        context: str(opts, 'context'),
         podCidr: str(opts, 'podCidr'),
         exclude: list(opts, 'exclude'),
         port: str(opts, 'port') ?? '',
@@ -69,6 +76,8 @@ export function defineNetpol(program: Command): void {
       const { runNetpolExplain } = await import('./netpol-explain.js');
       process.exitCode = await runNetpolExplain(paths, {
         state: str(opts, 'state'),
+        kubeconfig: str(opts, 'kubeconfig'),
+        context: str(opts, 'context'),
         podCidr: str(opts, 'podCidr'),
         exclude: list(opts, 'exclude'),
         from: str(opts, 'from') ?? '',
@@ -102,6 +111,8 @@ export function defineNetpol(program: Command): void {
       const { runNetpolLint } = await import('./netpol-lint.js');
       process.exitCode = await runNetpolLint(paths, {
         state: str(opts, 'state'),
+        kubeconfig: str(opts, 'kubeconfig'),
+        context: str(opts, 'context'),
         podCidr: str(opts, 'podCidr'),
         exclude: list(opts, 'exclude'),
         format: str(opts, 'format') === 'json' ? 'json' : 'table',
