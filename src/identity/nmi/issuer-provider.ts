@@ -1,0 +1,51 @@
+/**
+ * The adapter between the NMI and podsec's own issuer (src/identity/issuer): the issuer mints
+ * JWTs for identities assigned on this node; the NMI only needs "a token for this identity and
+ * resource". The mint function is injected so this module does not depend on how the issuer is
+ * reached (in process, or over HTTPS with client credentials) and stays testable.
+ */
+import type { AccessToken, NmiIdentity, TokenProvider, TokenResult } from './types.js';
+
+export interface IssuerMintRequest {
+  readonly clientId: string;
+  readonly tenantId?: string | undefined;
+  /** The resource (audience) exactly as the caller gave it. */
+  readonly resource: string;
+  /** The identity's namespace/name, for the issuer's own checks. */
+  readonly identity: { readonly namespace: string; readonly name: string };
+  readonly nodeName?: string | undefined;
+}
+
+export type IssuerMint = (request: IssuerMintRequest) => Promise<AccessToken>;
+
+export interface IssuerTokenProviderOptions {
+  readonly mint: IssuerMint;
+  readonly nodeName?: string | undefined;
+}
+
+/** A TokenProvider backed by podsec's issuer. A failed mint is a value (503), never a throw. */
+export class IssuerTokenProvider implements TokenProvider {
+  constructor(private readonly options: IssuerTokenProviderOptions) {}
+
+  async getToken(identity: NmiIdentity, resource: string): Promise<TokenResult> {
+    try {
+      const token = await this.options.mint({
+        clientId: identity.clientID,
+        tenantId: identity.tenantID,
+        resource,
+        identity: { namespace: identity.namespace, name: identity.name },
+        nodeName: this.options.nodeName,
+      });
+      return { ok: true, token };
+    } catch {
+      // The cause may quote a request carrying credentials: the caller gets a generic message.
+      return {
+        ok: false,
+        status: 503,
+        error: 'temporarily_unavailable',
+        description: `The token issuer could not issue a token for client ${identity.clientID}`,
+        retryAfterSeconds: 1,
+      };
+    }
+  }
+}
