@@ -1,0 +1,8 @@
+/** Public surface of the aad-pod-identity resources: types, upstream constants and validation. */
+export * from './types.js';
+export {
+  validateAssignedIdentity,
+  validateBinding,
+  validateException,
+  validateIdentity,
+} from './validate.js';
