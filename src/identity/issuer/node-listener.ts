@@ -3,6 +3,7 @@
  * bounding the body size and never letting a fault crash the server.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ERRORS, errorBody } from './errors.js';
 import type { Issuer } from './issuer.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
