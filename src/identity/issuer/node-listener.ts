@@ -13,15 +13,19 @@ export interface ListenerOptions {
   readonly onRequest?: ((method: string, path: string, status: number) => void) | undefined;
 }
 
+/** The body, or undefined when it exceeds MAX_BODY_BYTES (the rest is drained so the 413 reaches the client). */
 async function readBody(req: IncomingMessage): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk);
+    if (size > MAX_BODY_BYTES * 16) {
+      req.destroy(); // past any sane form: stop reading
+      return undefined;
+    }
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8');
 }
 
 export function issuerListener(
@@ -41,8 +45,8 @@ export function issuerListener(
           body === undefined
             ? {
                 status: 413,
-                headers: { 'content-type': 'application/json' },
-                body: '{"error":"invalid_request"}',
+                headers: { 'content-type': 'application/json; charset=utf-8' },
+                body: JSON.stringify(errorBody(ERRORS.bodyTooLarge(), new Date(), undefined)),
               }
             : await issuer.handle({ method, url, headers, body });
         status = out.status;
