@@ -11,6 +11,9 @@ export const AAD_POD_IDENTITY_API_VERSION = 'aadpodidentity.k8s.io/v1';
 export const BINDING_LABEL = 'aadpodidbinding';
 /** Label on each AzureAssignedIdentity naming the pod's node, so an NMI can watch only its own node. */
 export const NODENAME_LABEL = 'nodename';
+/** Upstream's per-identity opt-in to namespaced matching, honoured even when cross-namespace is allowed. */
+export const BEHAVIOR_ANNOTATION = 'aadpodidentity.k8s.io/Behavior';
+export const BEHAVIOR_NAMESPACED = 'namespaced';
 export const ASSIGNED_IDENTITY_FINALIZER = 'azureassignedidentity.finalizers.aadpodidentity.k8s.io';
 
 /** `spec.type`: 0 user-assigned managed identity, 1 service principal (secret), 2 service principal (certificate). */

@@ -173,6 +173,25 @@ describe('reconcile: one case per rule', () => {
       [],
     ],
     [
+      'an identity annotated Behavior: namespaced serves only its namespace, even cross-namespace',
+      snap({
+        ...base,
+        pods: [pod('web', { ns: 'other' }), pod('api')],
+        identities: [
+          {
+            ...sp('db'),
+            metadata: {
+              name: 'db',
+              namespace: 'app',
+              annotations: { 'aadpodidentity.k8s.io/Behavior': 'namespaced' },
+            },
+          },
+        ],
+      }),
+      CROSS,
+      ['create default/api-app-db n1 Assigned'],
+    ],
+    [
       'two bindings naming one identity: one object',
       snap({ ...base, bindings: [binding('b2', 'db'), binding('b1', 'db')] }),
       NAMESPACED,
@@ -340,6 +359,20 @@ describe('reconcile: one case per rule', () => {
         assigned: [...current, ...current.map((a) => ({ ...a, metadata: { ...a.metadata, name: 'copy' } }))],
       }),
       ['delete app/copy duplicate'],
+    ],
+    [
+      'a terminating object is deleted again (finalizer removed) and the pod served by a fresh one',
+      snap({
+        ...base,
+        assigned: current.map((a) => ({
+          ...a,
+          metadata: { ...a.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' },
+        })),
+      }),
+      [
+        'delete app/web-app-db terminating',
+        expect.stringMatching(/^create app\/web-app-db-[0-9a-f]{10} n1 Assigned$/) as string,
+      ],
     ],
     [
       'a malformed object is deleted',

@@ -9,7 +9,8 @@
  * - a pod is considered when it is scheduled (spec.nodeName), not finished (phase Pending, Running
  *   or not yet reported) and carries the label `aadpodidbinding`;
  * - a binding matches when its spec.selector equals that label exactly; only bindings in the pod's
- *   namespace unless allowCrossNamespace; the identity is looked up in the binding's namespace;
+ *   namespace unless allowCrossNamespace; the identity is looked up in the binding's namespace; an
+ *   identity annotated `aadpodidentity.k8s.io/Behavior: namespaced` serves only its own namespace;
  * - invalid identities and bindings are ignored whole (reported in `invalid`), never half-applied;
  * - one AzureAssignedIdentity per (pod, identity): several bindings naming the same identity for a
  *   pod yield one, carrying the first binding by (namespace, name), as upstream sorts them;
@@ -21,6 +22,8 @@ import { createHash } from 'node:crypto';
 import {
   AAD_POD_IDENTITY_API_VERSION,
   ASSIGNED_IDENTITY_FINALIZER,
+  BEHAVIOR_ANNOTATION,
+  BEHAVIOR_NAMESPACED,
   BINDING_LABEL,
   NODENAME_LABEL,
   type AssignedStatus,
@@ -59,7 +62,7 @@ export interface MicOptions {
   allowCrossNamespace: boolean;
 }
 
-export type DeleteReason = 'not-desired' | 'duplicate' | 'malformed' | 'moved-namespace';
+export type DeleteReason = 'not-desired' | 'duplicate' | 'malformed' | 'moved-namespace' | 'terminating';
 
 export type Action =
   | { type: 'create'; object: AzureAssignedIdentity }
@@ -193,6 +196,8 @@ export function plan(snapshot: MicSnapshot, options: MicOptions): ReconcilePlan 
       const idNs = binding.metadata.namespace;
       const identity = identities.get(`${idNs}/${binding.spec.azureIdentity}`);
       if (!identity) continue;
+      if (idNs !== podNs && identity.metadata.annotations?.[BEHAVIOR_ANNOTATION] === BEHAVIOR_NAMESPACED)
+        continue;
       const key = keyOf(podNs, pod.metadata.name, idNs, identity.metadata.name);
       if (desired.has(key)) continue;
       desired.set(key, { key, pod: pod.metadata.name, podNamespace: podNs, node, identity, binding });
@@ -256,7 +261,13 @@ export function plan(snapshot: MicSnapshot, options: MicOptions): ReconcilePlan 
     const keep = ranked[0];
     for (const a of list) {
       if (a === keep) continue;
-      deletes.push(del(a, a.metadata.namespace !== ns ? 'moved-namespace' : 'duplicate'));
+      const reason: DeleteReason =
+        a.metadata.namespace !== ns
+          ? 'moved-namespace'
+          : a.metadata.deletionTimestamp !== undefined
+            ? 'terminating'
+            : 'duplicate';
+      deletes.push(del(a, reason));
     }
     if (!keep) {
       creates.push(want);
