@@ -14,6 +14,9 @@ export class NmiMetrics {
   private readonly latency: Histogram<'route'>;
   private readonly cache: Counter<'outcome'>;
   private readonly throttled: Counter;
+  /** Label children resolved once: prom-client hashes the label object on every inc otherwise. */
+  private readonly requestChildren = new Map<string, Counter.Internal>();
+  private readonly latencyChildren = new Map<Route, Histogram.Internal<'route'>>();
 
   constructor(prefix = 'podsec_') {
     const registers = [this.registry];
@@ -44,8 +47,19 @@ export class NmiMetrics {
   }
 
   observe(route: Route, status: number, seconds: number): void {
-    this.requests.inc({ route, code: String(status) });
-    this.latency.observe({ route }, seconds);
+    const key = `${route} ${status}`;
+    let counter = this.requestChildren.get(key);
+    if (counter === undefined) {
+      counter = this.requests.labels({ route, code: String(status) });
+      this.requestChildren.set(key, counter);
+    }
+    counter.inc();
+    let histogram = this.latencyChildren.get(route);
+    if (histogram === undefined) {
+      histogram = this.latency.labels({ route });
+      this.latencyChildren.set(route, histogram);
+    }
+    histogram.observe(seconds);
   }
 
   cacheOutcome(outcome: 'hit' | 'stale' | 'miss'): void {
