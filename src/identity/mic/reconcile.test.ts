@@ -418,10 +418,11 @@ describe('reconcile: one case per rule', () => {
 // Churn: random changes, reconciles, crashes midway through applying, restarts from scratch.
 
 const NS = ['a', 'b'] as const;
-const POD_NAMES = ['p0', 'p1', 'p2', 'p3', 'p4'] as const;
+// 'x-a' with identity 'i0' and 'x' with identity 'a-i0' share upstream's name x-a-a-i0 in namespace a.
+const POD_NAMES = ['p0', 'p1', 'p2', 'x', 'x-a'] as const;
 const NODES = ['n1', 'n2'] as const;
 const SELECTORS = ['s0', 's1'] as const;
-const ID_NAMES = ['i0', 'i1'] as const;
+const ID_NAMES = ['i0', 'i1', 'a-i0'] as const;
 const BINDING_NAMES = ['b0', 'b1', 'b2'] as const;
 
 interface World {
