@@ -112,7 +112,11 @@ export class TokenCache {
       token.expiresOnMs - this.refreshBeforeMs,
     );
     this.entries.delete(key);
-    this.entries.set(key, { token, refreshAtMs: Math.max(obtainedMs, refreshAtMs), refreshing: undefined });
+    this.entries.set(key, {
+      token: { ...token, notBeforeMs: token.notBeforeMs ?? obtainedMs },
+      refreshAtMs: Math.max(obtainedMs, refreshAtMs),
+      refreshing: undefined,
+    });
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (oldest.done === true) break;
