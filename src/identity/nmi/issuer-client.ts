@@ -1,0 +1,95 @@
+/**
+ * Tokens for the NMI from podsec's issuer when both run in one process (`--token-provider
+ * issuer-local`): the issuer's `mintForIdentity` is called directly, and it agrees to mint only
+ * for identities the same caches show assigned on this node. No client secret is involved.
+ *
+ * Still to do: the remote form, where the NMI asks an issuer in another process over HTTPS (a
+ * mint API authenticated per node); the issuer exposes `mintForIdentity` in process only today.
+ */
+import type { KubeObject } from '../../kube/types.js';
+import type { Issuer, IssuerIdentity } from '../issuer/index.js';
+import type { NmiIdentity, TokenProvider, TokenResult } from './types.js';
+
+/** Used as an identity's tenant when its AzureIdentity names none (type 0 MSIs often do not). */
+export const DEFAULT_LOCAL_TENANT = 'podsec';
+
+export interface LocalIssuerProviderOptions {
+  readonly issuer: Pick<Issuer, 'mintForIdentity'>;
+  /** The node this NMI serves: the issuer checks assignments against it. */
+  readonly nodeName: string;
+}
+
+/** A TokenProvider over an in-process issuer. Refusals and faults are values, never throws. */
+export class LocalIssuerTokenProvider implements TokenProvider {
+  constructor(private readonly options: LocalIssuerProviderOptions) {}
+
+  async getToken(identity: NmiIdentity, resource: string): Promise<TokenResult> {
+    try {
+      const minted = await this.options.issuer.mintForIdentity(identity.clientID, resource, {
+        node: this.options.nodeName,
+      });
+      if (minted.ok) {
+        return {
+          ok: true,
+          token: {
+            accessToken: minted.token.accessToken,
+            expiresOnMs: minted.token.expiresOn * 1000,
+            notBeforeMs: minted.token.notBefore * 1000,
+          },
+        };
+      }
+      switch (minted.reason) {
+        case 'bad-resource':
+          return { ok: false, status: 400, error: 'invalid_resource', description: minted.message };
+        case 'not-assigned':
+          return {
+            ok: false,
+            status: 403,
+            error: 'forbidden',
+            description: `Identity ${identity.clientID} is not assigned on this node`,
+          };
+        case 'unknown-identity':
+          return {
+            ok: false,
+            status: 400,
+            error: 'invalid_request',
+            description: `Identity ${identity.clientID} is not known to the token issuer`,
+          };
+      }
+    } catch {
+      // A signing fault: the caller gets a generic, retryable answer without internals.
+      return {
+        ok: false,
+        status: 503,
+        error: 'temporarily_unavailable',
+        description: `The token issuer could not issue a token for client ${identity.clientID}`,
+        retryAfterSeconds: 1,
+      };
+    }
+  }
+}
+
+/**
+ * The issuer's identities from AzureIdentity objects: client id, tenant and object id only (the
+ * in-process mint needs no credential, so Secrets are not read). Malformed objects are skipped.
+ */
+export function issuerIdentitiesFrom(
+  azureIdentities: readonly KubeObject[],
+  defaultTenant: string = DEFAULT_LOCAL_TENANT,
+): IssuerIdentity[] {
+  const out: IssuerIdentity[] = [];
+  const seen = new Set<string>();
+  for (const obj of azureIdentities) {
+    const spec = obj['spec'];
+    if (typeof spec !== 'object' || spec === null) continue;
+    const s = spec as Record<string, unknown>;
+    const clientId = typeof s['clientID'] === 'string' ? s['clientID'] : '';
+    if (clientId === '' || seen.has(clientId)) continue;
+    seen.add(clientId);
+    const tenantId =
+      typeof s['tenantID'] === 'string' && s['tenantID'] !== '' ? s['tenantID'] : defaultTenant;
+    const objectId = typeof s['objectID'] === 'string' && s['objectID'] !== '' ? s['objectID'] : undefined;
+    out.push({ clientId, tenantId, objectId });
+  }
+  return out;
+}
