@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { defineAudit } from './audit.command.js';
 import { defineCerts } from './certs.command.js';
+import { defineIdentity } from './identity.command.js';
 import { defineNetpol } from './netpol.command.js';
 import { defineScan } from './scan.command.js';
 import { defineWebhook } from './webhook.command.js';
@@ -15,4 +16,5 @@ export const COMMANDS: readonly ((program: Command) => void)[] = [
   defineWebhook,
   defineCerts,
   defineNetpol,
+  defineIdentity,
 ];

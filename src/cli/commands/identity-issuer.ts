@@ -1,0 +1,246 @@
+/**
+ * `podsec identity issuer`: the token issuer over HTTPS, serving the AzureIdentity objects of the
+ * cluster (or a --state directory). Thin I/O edge: flags are checked, the cluster feed, key set and
+ * issuer core are wired to a node:https server with /healthz and /readyz, and SIGTERM drains it.
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ClusterSource } from '../../kube/cluster-source/types.js';
+import { createIssuer, issuerListener, KeySet } from '../../identity/issuer/index.js';
+import { watchIdentities, type IdentityFeed } from '../../identity/issuer/sources.js';
+import { UsageError } from '../../lib/errors.js';
+import { readKeyPair } from '../../lib/tls/index.js';
+import { Health } from '../../observability/health.js';
+import { createLogger, isLogLevel, type Logger, type LogLevel } from '../../observability/logger.js';
+import { EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
+
+export interface IdentityIssuerOptions {
+  readonly tlsCert: string;
+  readonly tlsKey: string;
+  /** `8444` or `8444/TCP`. */
+  readonly port: string;
+  readonly host?: string | undefined;
+  readonly baseUrl?: string | undefined;
+  readonly keysDir?: string | undefined;
+  readonly state?: string | undefined;
+  readonly kubeconfig?: string | undefined;
+  readonly context?: string | undefined;
+  readonly logLevel?: string | undefined;
+}
+
+export interface IdentityIssuerRuntime {
+  readonly logger?: Logger | undefined;
+  readonly openSource?:
+    ((o: { state?: string; kubeconfig?: string; context?: string }) => Promise<ClusterSource>) | undefined;
+}
+
+export interface RunningIssuer {
+  readonly port: number;
+  readonly baseUrl: string;
+  readonly health: Health;
+  readonly feed: IdentityFeed;
+  /** Not ready at once, stops accepting, lets requests in flight finish (bounded), closes the source. */
+  stop(): Promise<void>;
+}
+
+/** Token lifetime (3599 s) plus clock skew: how long a retired signing key stays published. */
+const KEY_RETENTION_SECONDS = 3599 + 300;
+const SHUTDOWN_GRACE_MS = 3_000;
+
+function parsePort(text: string): number {
+  const m = /^(\d{1,5})(?:\/(tcp))?$/i.exec(text.trim());
+  const port = m === null ? NaN : Number(m[1]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`--port must be a TCP port (0-65535, optionally /TCP), got "${text}"`);
+  }
+  return port;
+}
+
+function parseLogLevel(text: string | undefined): LogLevel {
+  if (text === undefined) return 'info';
+  if (!isLogLevel(text)) {
+    throw new UsageError(
+      `--log-level must be one of fatal, error, warn, info, debug, trace, silent; got "${text}"`,
+    );
+  }
+  return text;
+}
+
+/** The issuer URL is in every token's `iss`: https only, no credentials, query or fragment. */
+function parseBaseUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--base-url must be an absolute https URL, got "${text}"`);
+  }
+  if (
+    url.protocol !== 'https:' ||
+    url.username !== '' ||
+    url.password !== '' ||
+    url.search !== '' ||
+    url.hash !== ''
+  ) {
+    throw new UsageError(
+      `--base-url must be an https URL without credentials, query or fragment, got "${text}"`,
+    );
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function defaultOpenSource(logger: Logger): NonNullable<IdentityIssuerRuntime['openSource']> {
+  return async (o) => {
+    const { openClusterSource } = await import('../../kube/cluster-source/index.js');
+    return openClusterSource({
+      ...o,
+      onProblem: (problem) => logger.warn({ problem }, 'a manifest in the state directory cannot be used'),
+    });
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+export async function startIdentityIssuer(
+  opts: IdentityIssuerOptions,
+  runtime: IdentityIssuerRuntime = {},
+): Promise<RunningIssuer> {
+  const logger =
+    runtime.logger ?? createLogger({ level: parseLogLevel(opts.logLevel), component: 'identity-issuer' });
+  const port = parsePort(opts.port);
+  const host = opts.host ?? '127.0.0.1';
+  const fixedBase = opts.baseUrl === undefined ? undefined : parseBaseUrl(opts.baseUrl);
+  if (opts.state !== undefined && opts.kubeconfig !== undefined) {
+    throw new UsageError('--state and --kubeconfig cannot be used together');
+  }
+  const pair = await readKeyPair(opts.tlsCert, opts.tlsKey);
+  if (!pair.ok) throw new UsageError(`the TLS key pair cannot be used: ${pair.message}`);
+
+  const keys =
+    opts.keysDir === undefined
+      ? await KeySet.generate({ retentionSeconds: KEY_RETENTION_SECONDS })
+      : await KeySet.loadOrCreate({ dir: opts.keysDir, retentionSeconds: KEY_RETENTION_SECONDS });
+
+  const sourceOptions: { state?: string; kubeconfig?: string; context?: string } = {};
+  if (opts.state !== undefined) sourceOptions.state = opts.state;
+  if (opts.kubeconfig !== undefined) sourceOptions.kubeconfig = opts.kubeconfig;
+  if (opts.context !== undefined) sourceOptions.context = opts.context;
+  const source = await (runtime.openSource ?? defaultOpenSource(logger))(sourceOptions);
+  logger.info({ source: source.description }, 'cluster view opened');
+
+  const health = new Health(['caches']);
+  let stopping = false;
+  const feed = watchIdentities(source, {
+    onRefused: (r) =>
+      logger.warn(
+        { identity: `${r.namespace}/${r.name}`, problems: r.problems },
+        'AzureIdentity refused: not served',
+      ),
+    onChange: (m) =>
+      logger.debug({ served: m.identities.length, refused: m.refused.length }, 'identities updated'),
+  });
+  feed.synced.then(
+    () => {
+      health.set('caches', true);
+      logger.info({ served: feed.identities().length }, 'caches synced');
+    },
+    (err: unknown) => {
+      health.set('caches', false, 'caches failed to sync');
+      logger.error({ reason: err instanceof Error ? err.message : String(err) }, 'caches failed to sync');
+    },
+  );
+
+  let boundPort = port;
+  const baseUrl = (): string => fixedBase ?? `https://${hostForUrl(host)}:${boundPort}`;
+  const issuer = createIssuer({ baseUrl, keys, identities: () => feed.identities() });
+  const listener = issuerListener(issuer, {
+    onRequest: (method, path, status) => logger.debug({ method, path, status }, 'request'),
+  });
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      const r = health.readiness();
+      const ready = r.ready && !stopping;
+      return sendJson(res, ready ? 200 : 503, {
+        status: ready ? 'ready' : 'not ready',
+        conditions: stopping ? [{ name: 'shutdown', ok: false, message: 'stopping' }] : r.conditions,
+      });
+    }
+    listener(req, res);
+  };
+
+  const server: Server = createServer({ cert: pair.pair.cert, key: pair.pair.key }, handle);
+  server.keepAliveTimeout = 5_000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    feed.stop();
+    await source.close();
+    throw new UsageError(
+      `cannot listen on ${host}:${port} (${err instanceof Error ? err.message : String(err)})`,
+    );
+  }
+  const address = server.address();
+  if (address !== null && typeof address === 'object') boundPort = address.port;
+  logger.info(
+    { host, port: boundPort, baseUrl: baseUrl(), signingKey: keys.active().kid },
+    'issuer listening',
+  );
+
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    grace.unref();
+    await closed;
+    clearTimeout(grace);
+    feed.stop();
+    await source.close();
+    logger.info('issuer stopped');
+  };
+
+  return { port: boundPort, baseUrl: baseUrl(), health, feed, stop };
+}
+
+/** The command: serves until SIGTERM or SIGINT, then stops gracefully. */
+export async function runIdentityIssuer(opts: IdentityIssuerOptions): Promise<number> {
+  let running: RunningIssuer;
+  try {
+    running = await startIdentityIssuer(opts);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`podsec: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (): void => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  const force = setTimeout(() => process.exit(EXIT_OK), SHUTDOWN_GRACE_MS + 2_000);
+  force.unref();
+  await running.stop();
+  return EXIT_OK;
+}

@@ -1,0 +1,13 @@
+/**
+ * `podsec identity`: the pod identity verbs. Each subcommand is declared by its own
+ * `identity-<sub>.command.ts` (flags only, implementation imported lazily), one function each.
+ */
+import type { Command } from 'commander';
+import { defineIdentityIssuer } from './identity-issuer.command.js';
+
+export function defineIdentity(program: Command): void {
+  const identity = program
+    .command('identity')
+    .description('pod identity: a token issuer, the MIC controller and the per-node NMI');
+  defineIdentityIssuer(identity);
+}
