@@ -1,0 +1,46 @@
+/** `podsec identity nmi` flags; the implementation (identity-nmi.ts) is imported only when it runs. */
+import { Option, type Command } from 'commander';
+
+export function defineIdentityNmi(identity: Command): void {
+  identity
+    .command('nmi')
+    .description(
+      'serve the node managed identity endpoint (IMDS-compatible tokens for pods on this node, local mode)',
+    )
+    .requiredOption('--node <name>', 'the node this NMI serves: only its pods get tokens')
+    .option('--port <port>', 'port to listen on', '2579')
+    .option('--listen-address <address>', 'address to listen on', '127.0.0.1')
+    .option('--state <dir>', 'a directory of manifests as the cluster view, instead of the API server')
+    .option(
+      '--kubeconfig <file>',
+      'kubeconfig for the API server (default: KUBECONFIG, ~/.kube/config, in-cluster)',
+    )
+    .option('--context <name>', 'kubeconfig context')
+    .addOption(
+      new Option('--token-provider <kind>', 'where tokens come from')
+        .choices(['issuer-local'])
+        .default('issuer-local'),
+    )
+    .option('--keys-dir <dir>', "the issuer's signing keys (created when absent; in memory when not given)")
+    .option(
+      '--issuer-url <url>',
+      'base URL written into the tokens issuer claim',
+      'https://issuer.podsec.local',
+    )
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
+    .action(async (opts: Record<string, string | undefined>) => {
+      const { runIdentityNmi } = await import('./identity-nmi.js');
+      process.exitCode = await runIdentityNmi({
+        node: opts['node'] ?? '',
+        port: opts['port'] ?? '2579',
+        listenAddress: opts['listenAddress'] ?? '127.0.0.1',
+        state: opts['state'],
+        kubeconfig: opts['kubeconfig'],
+        context: opts['context'],
+        tokenProvider: opts['tokenProvider'] ?? 'issuer-local',
+        keysDir: opts['keysDir'],
+        issuerUrl: opts['issuerUrl'] ?? 'https://issuer.podsec.local',
+        logLevel: opts['logLevel'] ?? 'info',
+      });
+    });
+}

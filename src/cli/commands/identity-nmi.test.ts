@@ -1,0 +1,136 @@
+/**
+ * `podsec identity nmi` in process over a --state directory: a pod on the node at 127.0.0.1 with
+ * an Assigned identity gets a token that verifies with the issuer's JWKS; nothing leaves loopback.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { verifyToken } from '../../identity/issuer/index.js';
+import { UsageError } from '../../lib/errors.js';
+import { silentLogger } from '../../observability/index.js';
+import { startIdentityNmi, type IdentityNmiOptions, type RunningNmi } from './identity-nmi.js';
+
+const STATE = `
+apiVersion: v1
+kind: Pod
+metadata: {name: app, namespace: default, labels: {aadpodidbinding: app}}
+spec: {nodeName: local, containers: [{name: c, image: busybox}]}
+status: {phase: Running, podIP: 127.0.0.1}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: sp-secret, namespace: default}
+type: Opaque
+stringData: {clientSecret: not-used-by-the-nmi}
+---
+apiVersion: aadpodidentity.k8s.io/v1
+kind: AzureIdentity
+metadata: {name: sp, namespace: default}
+spec:
+  type: 1
+  clientID: 00000000-0000-0000-0000-0000000000c1
+  tenantID: 00000000-0000-0000-0000-0000000000a1
+  clientPassword: {name: sp-secret, namespace: default}
+---
+apiVersion: aadpodidentity.k8s.io/v1
+kind: AzureAssignedIdentity
+metadata: {name: app-default-sp, namespace: default, labels: {nodename: local}}
+spec:
+  pod: app
+  podNamespace: default
+  nodename: local
+  azureIdentityRef:
+    apiVersion: aadpodidentity.k8s.io/v1
+    kind: AzureIdentity
+    metadata: {name: sp, namespace: default}
+    spec: {type: 1, clientID: 00000000-0000-0000-0000-0000000000c1}
+  azureBindingRef:
+    apiVersion: aadpodidentity.k8s.io/v1
+    kind: AzureIdentityBinding
+    metadata: {name: b, namespace: default}
+    spec: {azureIdentity: sp, selector: app}
+status: {status: Assigned}
+`;
+
+let dirs: string[] = [];
+let running: RunningNmi[] = [];
+afterEach(async () => {
+  for (const r of running) await r.stop();
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+  dirs = [];
+  running = [];
+});
+
+async function stateDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'podsec-nmi-'));
+  dirs.push(dir);
+  await writeFile(join(dir, 'cluster.yaml'), STATE);
+  return dir;
+}
+
+function options(over: Partial<IdentityNmiOptions>): IdentityNmiOptions {
+  return {
+    node: 'local',
+    port: '0',
+    listenAddress: '127.0.0.1',
+    tokenProvider: 'issuer-local',
+    issuerUrl: 'https://issuer.podsec.test',
+    logLevel: 'silent',
+    ...over,
+  };
+}
+
+describe('podsec identity nmi', () => {
+  it('serves a token for the pod at 127.0.0.1 that verifies with the issuer JWKS', async () => {
+    const nmi = await startIdentityNmi(options({ state: await stateDir() }), { logger: silentLogger() });
+    running.push(nmi);
+    const resource = 'https://vault.azure.net';
+    const res = await fetch(
+      `${nmi.url}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${encodeURIComponent(resource)}`,
+      { headers: { Metadata: 'true' } },
+    );
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { access_token: string; client_id?: string };
+    const verified = await verifyToken(body.access_token, {
+      issuer: nmi.issuer.issuerFor('00000000-0000-0000-0000-0000000000a1'),
+      audience: resource,
+      jwks: nmi.keys.jwks(),
+    });
+    expect(verified.ok).toBe(true);
+    if (verified.ok) expect(verified.token.claims.appid).toBe('00000000-0000-0000-0000-0000000000c1');
+  });
+
+  it('refuses a request without the Metadata header', async () => {
+    const nmi = await startIdentityNmi(options({ state: await stateDir() }), { logger: silentLogger() });
+    running.push(nmi);
+    const res = await fetch(`${nmi.url}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=x`);
+    expect(res.status).toBe(400);
+  });
+
+  it('gives nothing to a pod on another node', async () => {
+    const nmi = await startIdentityNmi(options({ node: 'other', state: await stateDir() }), {
+      logger: silentLogger(),
+    });
+    running.push(nmi);
+    const res = await fetch(`${nmi.url}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=x`, {
+      headers: { Metadata: 'true' },
+    });
+    expect(res.status).toBe(404);
+  });
+
+  const usage: { name: string; over: Partial<IdentityNmiOptions> }[] = [
+    { name: 'an empty --node', over: { node: '' } },
+    { name: 'a bad port', over: { port: '70000' } },
+    { name: '--state with --kubeconfig', over: { state: '/x', kubeconfig: '/y' } },
+    { name: 'an unknown token provider', over: { tokenProvider: 'remote' } },
+    { name: 'an unknown log level', over: { logLevel: 'loud' } },
+  ];
+  for (const c of usage) {
+    it(`usage error: ${c.name}`, async () => {
+      await expect(startIdentityNmi(options(c.over), { logger: silentLogger() })).rejects.toBeInstanceOf(
+        UsageError,
+      );
+    });
+  }
+});
