@@ -3,6 +3,7 @@
  * `identity-<sub>.command.ts` (flags only, implementation imported lazily), one function each.
  */
 import type { Command } from 'commander';
+import { defineIdentityController } from './identity-controller.command.js';
 import { defineIdentityIssuer } from './identity-issuer.command.js';
 import { defineIdentityNmi } from './identity-nmi.command.js';
 
@@ -12,4 +13,5 @@ export function defineIdentity(program: Command): void {
     .description('pod identity: a token issuer, the MIC controller and the per-node NMI');
   defineIdentityIssuer(identity);
   defineIdentityNmi(identity);
+  defineIdentityController(identity);
 }
