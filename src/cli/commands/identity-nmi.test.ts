@@ -119,6 +119,15 @@ describe('podsec identity nmi', () => {
     expect(res.status).toBe(404);
   });
 
+  it('passes nothing through: other /metadata paths are 404 in local mode', async () => {
+    const nmi = await startIdentityNmi(options({ state: await stateDir() }), { logger: silentLogger() });
+    running.push(nmi);
+    for (const path of ['/metadata/instance?api-version=2021-02-01', '/metadata/scheduledevents']) {
+      const res = await fetch(`${nmi.url}${path}`, { headers: { Metadata: 'true' } });
+      expect([403, 404]).toContain(res.status);
+    }
+  });
+
   const usage: { name: string; over: Partial<IdentityNmiOptions> }[] = [
     { name: 'an empty --node', over: { node: '' } },
     { name: 'a bad port', over: { port: '70000' } },
