@@ -2,10 +2,11 @@
  * The HTML report in a real browser: Debian's Chromium driven by playwright-core (nothing
  * downloads a browser). Skips loudly outside CI when /usr/bin/chromium is absent; fails in CI.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, haveChromium, openPage } from '../../../test/support/chromium.js';
 import { compilePolicy, loadConfigText } from '../../policy/index.js';
 import { runAudit } from '../../audit/run.js';
 import { toAuditReport, type AuditReport } from '../../audit/report.js';
@@ -13,9 +14,7 @@ import { MemorySource } from '../../audit/testing/memory-source.js';
 import { DEMO_CONFIG, demoCluster } from '../../audit/testing/demo-cluster.js';
 import { esc, renderHtmlReport } from './html-report.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const inCi = process.env['CI'] === 'true';
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && !inCi) {
   console.warn(`SKIPPING the HTML report browser check: ${CHROMIUM} is absent (apt-get install chromium)`);
 }
@@ -60,32 +59,8 @@ describe.skipIf(!haveChromium && !inCi)('renderHtmlReport in headless Chromium',
     const report = await demoReport();
     const file = join(dir, 'report.html');
     writeFileSync(file, renderHtmlReport(report, { source: 'directory ./demo', generatedAt: GENERATED }));
-    const { chromium } = await import('playwright-core');
-    // A fresh profile per run: nothing of a previous browser session leaks in.
-    const browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      viewport: { width: 1280, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const { browser, page, problems } = await openPage(join(dir, 'profile'), { width: 1280, height: 900 });
     try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') problems.push(m.text());
-      });
-      page.on('pageerror', (e) => problems.push(e.message));
-      page.on('request', (r) => {
-        if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) problems.push(`request ${r.url()}`);
-      });
       await page.goto(`file://${file}`);
       const c = report.results.reduce<Record<string, number>>((acc, r) => {
         acc[r.status] = (acc[r.status] ?? 0) + 1;

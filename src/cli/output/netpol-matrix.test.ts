@@ -3,16 +3,15 @@
  * namespace blocks, loopback), and the HTML page in headless Chromium (skipped loudly outside CI
  * when /usr/bin/chromium is absent; failing in CI), with a screenshot in test-results/.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, haveChromium, openPage } from '../../../test/support/chromium.js';
 import { matrixJson, renderMatrixTable, type MatrixPod, type MatrixView } from './netpol-matrix.js';
 import { DETAILED_MAX, renderMatrixHtml } from './netpol-matrix-html.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const inCi = process.env['CI'] === 'true';
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && !inCi) {
   console.warn(`SKIPPING the netpol matrix browser check: ${CHROMIUM} is absent (apt-get install chromium)`);
 }
@@ -136,31 +135,8 @@ describe.skipIf(!haveChromium && !inCi)('renderMatrixHtml in headless Chromium',
     const counts = matrixJson(view).summary;
     const file = join(dir, 'matrix.html');
     writeFileSync(file, renderMatrixHtml(view, { source: 'examples/demo', generatedAt: new Date(0) }));
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      viewport: { width: 1400, height: 1400 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const { browser, page, problems } = await openPage(join(dir, 'profile'), { width: 1400, height: 1400 });
     try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') problems.push(m.text());
-      });
-      page.on('pageerror', (e) => problems.push(e.message));
-      page.on('request', (r) => {
-        if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) problems.push(`request ${r.url()}`);
-      });
       await page.goto(`file://${file}`);
       expect(await page.textContent('[data-count="denied"]')).toBe(String(counts.denied));
       expect(await page.textContent('[data-count="allowed"]')).toBe(String(counts.allowed));
