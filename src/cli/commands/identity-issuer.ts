@@ -12,7 +12,7 @@ import { UsageError } from '../../lib/errors.js';
 import { readKeyPair } from '../../lib/tls/index.js';
 import { Health } from '../../observability/health.js';
 import { createLogger, isLogLevel, type Logger, type LogLevel } from '../../observability/logger.js';
-import { EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
+import { serveUntilSignal } from '../serve.js';
 
 export interface IdentityIssuerOptions {
   readonly tlsCert: string;
@@ -220,27 +220,5 @@ export async function startIdentityIssuer(
 
 /** The command: serves until SIGTERM or SIGINT, then stops gracefully. */
 export async function runIdentityIssuer(opts: IdentityIssuerOptions): Promise<number> {
-  let running: RunningIssuer;
-  try {
-    running = await startIdentityIssuer(opts);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`podsec: ${err.message}\n`);
-      return EXIT_USAGE;
-    }
-    throw err;
-  }
-  await new Promise<void>((resolve) => {
-    const onSignal = (): void => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
-  const force = setTimeout(() => process.exit(EXIT_OK), SHUTDOWN_GRACE_MS + 2_000);
-  force.unref();
-  await running.stop();
-  return EXIT_OK;
+  return serveUntilSignal(() => startIdentityIssuer(opts), SHUTDOWN_GRACE_MS + 2_000);
 }

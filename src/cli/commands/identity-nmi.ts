@@ -12,7 +12,7 @@ import { issuerIdentitiesFrom, LocalIssuerTokenProvider } from '../../identity/n
 import { createNmiDeps, startNmiServer } from '../../identity/nmi/index.js';
 import { UsageError } from '../../lib/errors.js';
 import { createLogger, isLogLevel, type Logger } from '../../observability/logger.js';
-import { EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
+import { serveUntilSignal } from '../serve.js';
 
 export interface IdentityNmiOptions {
   readonly node: string;
@@ -170,27 +170,5 @@ export async function startIdentityNmi(
 
 /** The command: serves until SIGTERM or SIGINT, then stops. */
 export async function runIdentityNmi(opts: IdentityNmiOptions): Promise<number> {
-  let running: RunningNmi;
-  try {
-    running = await startIdentityNmi(opts);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`podsec: ${err.message}\n`);
-      return EXIT_USAGE;
-    }
-    throw err;
-  }
-  await new Promise<void>((resolve) => {
-    const onSignal = (): void => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
-  const force = setTimeout(() => process.exit(EXIT_OK), 5_000);
-  force.unref();
-  await running.stop();
-  return EXIT_OK;
+  return serveUntilSignal(() => startIdentityNmi(opts), 5_000);
 }
