@@ -431,29 +431,48 @@ class Assembler {
     return ports;
   }
 
+  /** A port number field (1-65535, required), or null after reporting the problem. */
+  private portNumber(
+    rec: ObjectRecord,
+    raw: Record<string, unknown>,
+    key: string,
+    at: readonly PathSegment[],
+  ): number | null {
+    const value = raw[key];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
+      this.problem(
+        rec,
+        [...at, key],
+        value === undefined ? 'is required' : 'must be a number from 1 to 65535',
+      );
+      return null;
+    }
+    return value;
+  }
+
+  /** The `protocol` field (TCP when absent), or null after reporting the problem. */
+  private protocolOf(
+    rec: ObjectRecord,
+    raw: Record<string, unknown>,
+    at: readonly PathSegment[],
+  ): Protocol | null {
+    const value = raw['protocol'];
+    if (value === undefined || value === null) return 'TCP';
+    if (typeof value !== 'string' || !PROTOCOL_SET.has(value)) {
+      this.problem(rec, [...at, 'protocol'], `must be one of ${PROTOCOLS.join(', ')}`);
+      return null;
+    }
+    return value as Protocol;
+  }
+
   private containerPort(rec: ObjectRecord, raw: unknown, at: readonly PathSegment[]): ContainerPort | null {
     if (!isRecord(raw)) {
       this.problem(rec, at, 'must be an object (containerPort, name, protocol)');
       return null;
     }
-    const number = raw['containerPort'];
-    if (typeof number !== 'number' || !Number.isInteger(number) || number < 1 || number > 65535) {
-      this.problem(
-        rec,
-        [...at, 'containerPort'],
-        number === undefined ? 'is required' : 'must be a number from 1 to 65535',
-      );
-      return null;
-    }
-    let protocol: Protocol = 'TCP';
-    const rawProtocol = raw['protocol'];
-    if (rawProtocol !== undefined && rawProtocol !== null) {
-      if (typeof rawProtocol !== 'string' || !PROTOCOL_SET.has(rawProtocol)) {
-        this.problem(rec, [...at, 'protocol'], `must be one of ${PROTOCOLS.join(', ')}`);
-        return null;
-      }
-      protocol = rawProtocol as Protocol;
-    }
+    const number = this.portNumber(rec, raw, 'containerPort', at);
+    const protocol = this.protocolOf(rec, raw, at);
+    if (number === null || protocol === null) return null;
     const name = raw['name'];
     if (name === undefined || name === null || name === '') return { port: number, protocol };
     const problem = typeof name === 'string' ? portNameProblem(name) : 'must be a string';
@@ -554,24 +573,9 @@ class Assembler {
       this.problem(rec, at, 'must be an object (port, targetPort, protocol, name)');
       return null;
     }
-    const port = raw['port'];
-    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-      this.problem(
-        rec,
-        [...at, 'port'],
-        port === undefined ? 'is required' : 'must be a number from 1 to 65535',
-      );
-      return null;
-    }
-    let protocol: Protocol = 'TCP';
-    const rawProtocol = raw['protocol'];
-    if (rawProtocol !== undefined && rawProtocol !== null) {
-      if (typeof rawProtocol !== 'string' || !PROTOCOL_SET.has(rawProtocol)) {
-        this.problem(rec, [...at, 'protocol'], `must be one of ${PROTOCOLS.join(', ')}`);
-        return null;
-      }
-      protocol = rawProtocol as Protocol;
-    }
+    const port = this.portNumber(rec, raw, 'port', at);
+    const protocol = this.protocolOf(rec, raw, at);
+    if (port === null || protocol === null) return null;
     let targetPort: number | string = port;
     const rawTarget = raw['targetPort'];
     if (typeof rawTarget === 'number') {
