@@ -40,9 +40,12 @@ export function toNmiPod(obj: KubeObject): NmiPod | undefined {
   if (namespace === undefined || name === undefined) return undefined;
   const spec = rec(obj['spec']) ?? {};
   const status = rec(obj['status']) ?? {};
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(obj.metadata?.labels ?? {})) if (typeof v === 'string') labels[k] = v;
   return {
     namespace,
     name,
+    labels,
     nodeName: str(spec['nodeName']),
     hostNetwork: spec['hostNetwork'] === true,
     phase: str(status['phase']),

@@ -496,3 +496,88 @@ describe('handleMetadataRequest', () => {
     expect(metrics.body).toContain('podsec_nmi_token_cache_total{outcome="miss"} 1');
   });
 });
+
+describe('AzurePodIdentityException pods', () => {
+  interface ExceptionCase {
+    readonly name: string;
+    readonly allowExceptions?: boolean;
+    readonly withUpstream?: boolean;
+    readonly source: string;
+    readonly status: number;
+    readonly description?: RegExp;
+    /** Whether the request reached the upstream (the real IMDS stand-in). */
+    readonly passed: boolean;
+  }
+  const exempted = new Set(['web', 'unbound']);
+  const exceptionCases: ExceptionCase[] = [
+    {
+      name: 'exempt pod refused by default, told which flag enables it',
+      source: '10.0.0.9',
+      withUpstream: true,
+      status: 403,
+      description: /apps\/mic-exception.*ignored.*--allow-exceptions/,
+      passed: false,
+    },
+    {
+      name: 'exempt pod with assignments is refused too (no silent fallback)',
+      source: '10.0.0.5',
+      withUpstream: true,
+      status: 403,
+      passed: false,
+    },
+    {
+      name: '--allow-exceptions: exempt pod passed to the upstream',
+      allowExceptions: true,
+      withUpstream: true,
+      source: '10.0.0.9',
+      status: 200,
+      passed: true,
+    },
+    {
+      name: '--allow-exceptions without an upstream (local mode): 404, nothing passed',
+      allowExceptions: true,
+      source: '10.0.0.9',
+      status: 404,
+      description: /no upstream/,
+      passed: false,
+    },
+    {
+      name: '--allow-exceptions: a pod without an exception still gets only its own identity',
+      allowExceptions: true,
+      withUpstream: true,
+      source: '10.0.0.6',
+      status: 403,
+      description: /not assigned to pod apps\/other/,
+      passed: false,
+    },
+  ];
+  for (const c of exceptionCases) {
+    it(c.name, async () => {
+      const seen: NmiRequest[] = [];
+      const { deps, provider } = setup({
+        allowExceptions: c.allowExceptions,
+        exceptionFor: (p) =>
+          exempted.has(p.name) ? { namespace: 'apps', name: 'mic-exception' } : undefined,
+        upstream:
+          c.withUpstream === true
+            ? (req) => {
+                seen.push(req);
+                return Promise.resolve({
+                  status: 200,
+                  headers: { 'content-type': 'application/json' },
+                  body: JSON.stringify({ access_token: 'node-token', resource: 'r' }),
+                });
+              }
+            : undefined,
+      });
+      const res = await handleMetadataRequest(request(c.source, `${R}&client_id=x`), deps);
+      expect(res.status).toBe(c.status);
+      if (c.description !== undefined) expect(body(res).error_description).toMatch(c.description);
+      expect(seen.length).toBe(c.passed ? 1 : 0);
+      if (c.passed) {
+        expect(seen[0]?.query.get('client_id')).toBe('x');
+        expect(provider.calls).toEqual([]);
+      }
+    });
+  }
+});

@@ -282,6 +282,8 @@ async function token(req: NmiRequest, deps: NmiDeps): Promise<NmiResponse> {
       'retry-after': String(rate.retryAfterSeconds),
     });
   }
+  const exception = deps.exceptionFor?.(pod);
+  if (exception !== undefined) return exempt(req, pod, exception, deps);
   const choice = await resolveIdentity(pod, parsed, deps);
   if (choice.kind === 'pending') {
     return error(
@@ -327,4 +329,35 @@ async function token(req: NmiRequest, deps: NmiDeps): Promise<NmiResponse> {
     token_type: 'Bearer',
     client_id: identity.clientID,
   });
+}
+
+/**
+ * A pod exempted by an AzurePodIdentityException: upstream hands its request to the real IMDS,
+ * which answers with the node's identities. That is opt-in here: by default the pod is refused
+ * and told why, so an exception written for aad-pod-identity cannot silently widen access.
+ */
+async function exempt(
+  req: NmiRequest,
+  pod: NmiPod,
+  exception: { namespace: string; name: string },
+  deps: NmiDeps,
+): Promise<NmiResponse> {
+  const which = `AzurePodIdentityException ${exception.namespace}/${exception.name}`;
+  if (deps.allowExceptions !== true) {
+    deps.logger.info({ pod: podKey(pod), exception: which }, 'nmi: exception ignored');
+    return error(
+      403,
+      'forbidden',
+      `Pod ${podKey(pod)} matches ${which}, which is ignored: exempt pods are passed to the node's metadata service only when the NMI runs with --allow-exceptions`,
+    );
+  }
+  if (deps.upstream === undefined) {
+    return error(
+      404,
+      'not_found',
+      `Pod ${podKey(pod)} matches ${which}, but no upstream metadata service is configured`,
+    );
+  }
+  deps.logger.info({ pod: podKey(pod), exception: which }, 'nmi: exempt pod passed to the metadata service');
+  return deps.upstream(req);
 }

@@ -23,6 +23,8 @@ export interface NmiDepsInput {
   readonly tokenProvider: TokenProvider;
   readonly upstream?: Upstream | undefined;
   readonly blockInstanceMetadata?: boolean | undefined;
+  readonly exceptionFor?: NmiDeps['exceptionFor'];
+  readonly allowExceptions?: boolean | undefined;
   readonly timings?: Partial<NmiTimings> | undefined;
   readonly rateLimit?: RateLimitOptions | undefined;
   readonly cache?: Omit<TokenCacheOptions, 'provider' | 'now'> | undefined;
@@ -51,6 +53,8 @@ export function createNmiDeps(input: NmiDepsInput): NmiDeps {
     rateLimiter: new PodRateLimiter(input.rateLimit),
     upstream: input.upstream,
     blockInstanceMetadata: input.blockInstanceMetadata,
+    exceptionFor: input.exceptionFor,
+    allowExceptions: input.allowExceptions,
     timings: { ...DEFAULT_TIMINGS, ...input.timings },
     now,
     sleep: input.sleep ?? ((ms: number) => delay(ms)),

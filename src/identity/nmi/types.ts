@@ -18,6 +18,8 @@ export interface NmiPod {
   /** Pending, Running, Succeeded, Failed, Unknown; only Pending and Running pods are callers. */
   readonly phase?: string | undefined;
   readonly podIP?: string | undefined;
+  /** For AzurePodIdentityException matching. */
+  readonly labels?: Readonly<Record<string, string>> | undefined;
 }
 
 /** The parts of an AzureIdentity the NMI uses to choose and to ask for a token. */
@@ -114,6 +116,13 @@ export interface NmiDeps {
   readonly upstream?: Upstream | undefined;
   /** Block /metadata/instance (default true). */
   readonly blockInstanceMetadata?: boolean | undefined;
+  /** The AzurePodIdentityException (namespace/name) that exempts this pod, if any (from a cache). */
+  readonly exceptionFor?: ((pod: NmiPod) => { namespace: string; name: string } | undefined) | undefined;
+  /**
+   * Serve exempt pods by passing their token requests to the real IMDS, i.e. with the node's own
+   * identities (default false: refused with 403, since that is exactly the hole exceptions open).
+   */
+  readonly allowExceptions?: boolean | undefined;
   readonly timings: NmiTimings;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
