@@ -19,6 +19,10 @@ export function defineIdentityIssuer(identity: Command): void {
       'kubeconfig for the API server (default: KUBECONFIG, ~/.kube/config, in-cluster)',
     )
     .option('--context <name>', 'kubeconfig context')
+    .option(
+      '--client-ca <file>',
+      'CA (PEM) of the NMI client certificates: enables the mint API for NMIs in other processes (node = certificate CN podsec-nmi:<node>)',
+    )
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
     .action(async (opts: Record<string, string | undefined>) => {
       const { runIdentityIssuer } = await import('./identity-issuer.js');
@@ -33,6 +37,7 @@ export function defineIdentityIssuer(identity: Command): void {
         kubeconfig: opts['kubeconfig'],
         context: opts['context'],
         logLevel: opts['logLevel'],
+        clientCa: opts['clientCa'],
       });
     });
 }

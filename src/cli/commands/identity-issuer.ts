@@ -3,13 +3,25 @@
  * cluster (or a --state directory). Thin I/O edge: flags are checked, the cluster feed, key set and
  * issuer core are wired to a node:https server with /healthz and /readyz, and SIGTERM drains it.
  */
+import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClusterSource } from '../../kube/cluster-source/types.js';
-import { createIssuer, issuerListener, KeySet } from '../../identity/issuer/index.js';
-import { watchIdentities, type IdentityFeed } from '../../identity/issuer/sources.js';
+import {
+  clientCertificateAuthenticator,
+  createIssuer,
+  isMintPath,
+  issuerListener,
+  KeySet,
+  mintListener,
+} from '../../identity/issuer/index.js';
+import type { IssuerIdentity } from '../../identity/issuer/index.js';
+import { AZURE_IDENTITY_KIND, watchIdentities, type IdentityFeed } from '../../identity/issuer/sources.js';
+import { createNmiClusterDeps } from '../../identity/nmi/cluster-deps.js';
+import { issuerIdentitiesFrom } from '../../identity/nmi/issuer-client.js';
 import { UsageError } from '../../lib/errors.js';
-import { readKeyPair } from '../../lib/tls/index.js';
+import { readKeyPair, watchFiles, type FileWatch } from '../../lib/tls/index.js';
 import { Health } from '../../observability/health.js';
 import { createLogger, isLogLevel, type Logger, type LogLevel } from '../../observability/logger.js';
 import { serveUntilSignal } from '../serve.js';
@@ -26,6 +38,11 @@ export interface IdentityIssuerOptions {
   readonly kubeconfig?: string | undefined;
   readonly context?: string | undefined;
   readonly logLevel?: string | undefined;
+  /**
+   * PEM CA of the NMI client certificates: enables the mint API (`POST /podsec/v1/mint`) for NMIs
+   * in other processes, each proven by a certificate `CN=podsec-nmi:<node>` from this CA.
+   */
+  readonly clientCa?: string | undefined;
 }
 
 export interface IdentityIssuerRuntime {
@@ -102,6 +119,35 @@ function defaultOpenSource(logger: Logger): NonNullable<IdentityIssuerRuntime['o
   };
 }
 
+/** The client CA file, checked: every PEM block in it must be a CA certificate. */
+async function readClientCa(file: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `--client-ca ${file} cannot be read (${err instanceof Error ? err.message : String(err)})`,
+    );
+  }
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new UsageError(`--client-ca ${file} holds no PEM certificate`);
+  for (const pem of blocks) {
+    let ca = false;
+    try {
+      ca = new X509Certificate(pem).ca;
+    } catch {
+      throw new UsageError(`--client-ca ${file} holds a certificate that does not parse`);
+    }
+    if (!ca) throw new UsageError(`--client-ca ${file} holds a certificate that is not a CA`);
+  }
+  return text;
+}
+
+const ASSIGNED_IDENTITY_KIND = {
+  apiVersion: 'aadpodidentity.k8s.io/v1',
+  kind: 'AzureAssignedIdentity',
+} as const;
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
@@ -121,6 +167,7 @@ export async function startIdentityIssuer(
   }
   const pair = await readKeyPair(opts.tlsCert, opts.tlsKey);
   if (!pair.ok) throw new UsageError(`the TLS key pair cannot be used: ${pair.message}`);
+  const clientCa = opts.clientCa === undefined ? undefined : await readClientCa(opts.clientCa);
 
   const keys =
     opts.keysDir === undefined
@@ -134,7 +181,7 @@ export async function startIdentityIssuer(
   const source = await (runtime.openSource ?? defaultOpenSource(logger))(sourceOptions);
   logger.info({ source: source.description }, 'cluster view opened');
 
-  const health = new Health(['caches']);
+  const health = new Health(opts.clientCa === undefined ? ['caches'] : ['caches', 'assignments']);
   let stopping = false;
   const feed = watchIdentities(source, {
     onRefused: (r) =>
@@ -158,7 +205,48 @@ export async function startIdentityIssuer(
 
   let boundPort = port;
   const baseUrl = (): string => fixedBase ?? `https://${hostForUrl(host)}:${boundPort}`;
-  const issuer = createIssuer({ baseUrl, keys, identities: () => feed.identities() });
+  // The mint API needs what the in-process NMI sees: every AzureIdentity (type 0 included, with no
+  // credential: those can never pass the token endpoint) and the assignments per node.
+  let identitiesFor: () => readonly IssuerIdentity[] = () => feed.identities();
+  let isAssignedOnNode: ((node: string, clientId: string) => boolean) | undefined;
+  if (clientCa !== undefined) {
+    const assigned = source.informer(ASSIGNED_IDENTITY_KIND);
+    const azureIdentities = source.informer(AZURE_IDENTITY_KIND);
+    const cluster = createNmiClusterDeps({
+      pods: () => [],
+      assignedIdentities: () => assigned.list(),
+      identity: (namespace, name) => azureIdentities.get(namespace, name),
+    });
+    isAssignedOnNode = (node, clientId) => cluster.isAssignedOnNode(node, clientId);
+    identitiesFor = () => {
+      const served = feed.identities();
+      const known = new Set(served.map((i) => i.clientId));
+      return [
+        ...served,
+        ...issuerIdentitiesFrom(azureIdentities.list()).filter((i) => !known.has(i.clientId)),
+      ];
+    };
+    Promise.all([assigned.synced, azureIdentities.synced]).then(
+      () => health.set('assignments', true),
+      () => health.set('assignments', false, 'assignments failed to sync'),
+    );
+  }
+  const issuer = createIssuer({
+    baseUrl,
+    keys,
+    identities: () => identitiesFor(),
+    isAssignedOnNode,
+  });
+  const mint =
+    clientCa === undefined
+      ? undefined
+      : mintListener(issuer, clientCertificateAuthenticator(), {
+          onRequest: ({ path, status, node, reason }) =>
+            (status >= 400 ? logger.warn.bind(logger) : logger.debug.bind(logger))(
+              { path, status, node, reason },
+              'mint request',
+            ),
+        });
   const listener = issuerListener(issuer, {
     onRequest: (method, path, status) => logger.debug({ method, path, status }, 'request'),
   });
@@ -174,10 +262,37 @@ export async function startIdentityIssuer(
         conditions: stopping ? [{ name: 'shutdown', ok: false, message: 'stopping' }] : r.conditions,
       });
     }
+    if (mint !== undefined && path !== undefined && isMintPath(path)) return mint(req, res);
     listener(req, res);
   };
 
-  const server: Server = createServer({ cert: pair.pair.cert, key: pair.pair.key }, handle);
+  const tlsOptions = (ca: string | undefined): { cert: string; key: string; ca?: string } =>
+    ca === undefined
+      ? { cert: pair.pair.cert, key: pair.pair.key }
+      : { cert: pair.pair.cert, key: pair.pair.key, ca };
+  // With a client CA the server asks every client for a certificate but admits those without one:
+  // MSAL clients use the token endpoint without; only the mint API insists on a verified one.
+  const server: Server = createServer(
+    clientCa === undefined
+      ? tlsOptions(undefined)
+      : { ...tlsOptions(clientCa), requestCert: true, rejectUnauthorized: false },
+    handle,
+  );
+  let caWatch: FileWatch | undefined;
+  if (opts.clientCa !== undefined) {
+    const caFile = opts.clientCa;
+    caWatch = watchFiles([caFile], async () => {
+      try {
+        server.setSecureContext(tlsOptions(await readClientCa(caFile)));
+        logger.info({ file: caFile }, 'client CA reloaded');
+      } catch (err) {
+        logger.warn(
+          { file: caFile, reason: err instanceof Error ? err.message : String(err) },
+          'client CA not reloaded: kept the one in use',
+        );
+      }
+    });
+  }
   server.keepAliveTimeout = 5_000;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -188,6 +303,7 @@ export async function startIdentityIssuer(
       });
     });
   } catch (err) {
+    caWatch?.close();
     feed.stop();
     await source.close();
     throw new UsageError(
@@ -204,6 +320,7 @@ export async function startIdentityIssuer(
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    caWatch?.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);

@@ -115,4 +115,19 @@ export const ERRORS = {
   methodNotAllowed: () => e(405, 'invalid_request', 900561, 'The endpoint only accepts POST requests.'),
   notFound: () => e(404, 'invalid_request', 900561, 'Not found.'),
   bodyTooLarge: () => e(413, 'invalid_request', 900144, 'The request body is too large.'),
+  // The mint API (NMIs in other processes): the caller's node comes from its client certificate.
+  nodeNotAuthenticated: (why: string) =>
+    e(401, 'invalid_client', 700027, `The caller is not an authenticated NMI: ${why}.`),
+  notAssignedOnNode: (clientId: string, node: string) =>
+    e(403, 'unauthorized_client', 50105, `Identity '${clientId}' is not assigned on node '${node}'.`),
+  identityNotFound: (clientId: string) =>
+    e(
+      404,
+      'unauthorized_client',
+      700016,
+      `Identity with client id '${clientId}' is not known to the issuer.`,
+    ),
+  badMintRequest: (why: string) =>
+    e(400, 'invalid_request', 900144, `The mint request is not valid: ${why}.`),
+  badResource: (why: string) => e(400, 'invalid_request', 500011, why),
 } as const;

@@ -17,3 +17,21 @@ export { verifyToken } from './verify.js';
 export type { VerifiedToken, VerifyOptions, VerifyResult } from './verify.js';
 export { ERRORS, OAUTH_ERRORS, errorBody } from './errors.js';
 export type { AzureErrorBody, IssuerError, OAuthError } from './errors.js';
+export {
+  clientCertificateAuthenticator,
+  handleMint,
+  isMintPath,
+  mintListener,
+  nodeFromCertificate,
+  MINT_PATH,
+  NODE_AUTH_METHODS,
+  WHOAMI_PATH,
+} from './mint-api.js';
+export type {
+  MintListenerOptions,
+  MintRequest,
+  MintResponseBody,
+  NodeAuthentication,
+  NodeAuthenticator,
+  NodeAuthMethod,
+} from './mint-api.js';

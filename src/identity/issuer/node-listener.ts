@@ -14,7 +14,7 @@ export interface ListenerOptions {
 }
 
 /** The body, or undefined when it exceeds MAX_BODY_BYTES (the rest is drained so the 413 reaches the client). */
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
+export async function readBody(req: IncomingMessage): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
