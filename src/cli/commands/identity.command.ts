@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { defineIdentityController } from './identity-controller.command.js';
 import { defineIdentityIssuer } from './identity-issuer.command.js';
 import { defineIdentityNmi } from './identity-nmi.command.js';
+import { defineIdentityUp } from './identity-up.command.js';
 
 export function defineIdentity(program: Command): void {
   const identity = program
@@ -14,4 +15,5 @@ export function defineIdentity(program: Command): void {
   defineIdentityIssuer(identity);
   defineIdentityNmi(identity);
   defineIdentityController(identity);
+  defineIdentityUp(identity);
 }
