@@ -10,6 +10,12 @@ import type { Issuer } from '../../identity/issuer/index.js';
 import { createNmiClusterDeps } from '../../identity/nmi/cluster-deps.js';
 import { issuerIdentitiesFrom, LocalIssuerTokenProvider } from '../../identity/nmi/issuer-client.js';
 import { createNmiDeps, startNmiServer } from '../../identity/nmi/index.js';
+import {
+  ImdsRedirect,
+  redirectSettingsFromFlags,
+  removeRedirect,
+  type RedirectSettings,
+} from '../../identity/nmi/redirect/index.js';
 import { UsageError } from '../../lib/errors.js';
 import { createLogger, isLogLevel, type Logger } from '../../observability/logger.js';
 import { serveUntilSignal } from '../serve.js';
@@ -25,6 +31,12 @@ export interface IdentityNmiOptions {
   readonly keysDir?: string | undefined;
   readonly issuerUrl: string;
   readonly logLevel: string;
+  /** --redirect: DNAT pod metadata traffic to this NMI (the listen address is the DNAT target). */
+  readonly redirect?: boolean | undefined;
+  readonly podInterfaces?: readonly string[] | undefined;
+  readonly redirectInterval?: string | undefined;
+  /** --cleanup: remove the redirect table and exit. */
+  readonly cleanup?: boolean | undefined;
 }
 
 export interface IdentityNmiRuntime {
@@ -98,6 +110,8 @@ export async function startIdentityNmi(
   const logger =
     runtime.logger ??
     createLogger({ level: isLogLevel(opts.logLevel) ? opts.logLevel : 'info', component: 'nmi' });
+  // --redirect: pods are rejected (fail closed) from here until the server listens, then DNATed.
+  const redirect = opts.redirect === true ? await startRedirect(opts, port, logger) : undefined;
   const open =
     runtime.openSource ??
     (async (): Promise<ClusterSource> => {
@@ -145,6 +159,15 @@ export async function startIdentityNmi(
       logger,
     });
     const server = await startNmiServer({ host: opts.listenAddress, port, deps });
+    if (redirect !== undefined) {
+      redirect.registerMetrics(deps.metrics.registry);
+      try {
+        await redirect.install();
+      } catch (err) {
+        await server.close();
+        throw err;
+      }
+    }
     logger.info(
       { node: opts.node, source: source.description },
       'nmi: ready (local mode, in-process issuer)',
@@ -156,6 +179,7 @@ export async function startIdentityNmi(
       keys,
       async stop() {
         try {
+          await stopRedirect(redirect, logger);
           await server.close();
         } finally {
           await source.close();
@@ -168,7 +192,48 @@ export async function startIdentityNmi(
   }
 }
 
+function redirectSettings(opts: IdentityNmiOptions, port: number): RedirectSettings {
+  return redirectSettingsFromFlags({
+    podInterfaces: opts.podInterfaces,
+    redirectInterval: opts.redirectInterval,
+    listenAddress: opts.listenAddress,
+    // With a wildcard listener, the first IPv4 --node-address is the DNAT target.
+    nodeAddresses: (opts as { readonly nodeAddresses?: readonly string[] | undefined }).nodeAddresses,
+    port,
+  });
+}
+
+async function startRedirect(opts: IdentityNmiOptions, port: number, logger: Logger): Promise<ImdsRedirect> {
+  const settings = redirectSettings(opts, port);
+  const redirect = new ImdsRedirect({ config: settings.config, intervalMs: settings.intervalMs, logger });
+  await redirect.failClosed();
+  return redirect;
+}
+
+/** On exit pods are rejected, never passed to the real IMDS; a failure here is logged, not fatal. */
+async function stopRedirect(redirect: ImdsRedirect | undefined, logger: Logger): Promise<void> {
+  if (redirect === undefined) return;
+  redirect.close();
+  try {
+    await redirect.failClosed();
+  } catch (err) {
+    logger.error({ err }, 'nmi redirect: could not switch to the reject rules on exit');
+  }
+}
+
+/** `--cleanup`: deletes the redirect table (only podsec's) and exits 0, also when it is absent. */
+async function cleanupRedirect(): Promise<number> {
+  const outcome = await removeRedirect();
+  process.stdout.write(
+    outcome === 'removed'
+      ? 'removed nftables table ip podsec-nmi\n'
+      : 'nftables table ip podsec-nmi: absent\n',
+  );
+  return 0;
+}
+
 /** The command: serves until SIGTERM or SIGINT, then stops. */
 export async function runIdentityNmi(opts: IdentityNmiOptions): Promise<number> {
+  if (opts.cleanup === true) return cleanupRedirect();
   return serveUntilSignal(() => startIdentityNmi(opts), 5_000);
 }

@@ -5,6 +5,7 @@
  * without route_localnet, and a wildcard listener names no address, so then `--node-address`
  * must say which one.
  */
+import { isIPv4 } from 'node:net';
 import { UsageError } from '../../../lib/errors.js';
 import { validateRedirectConfig, type RedirectConfig } from './rules.js';
 
@@ -14,7 +15,8 @@ export interface RedirectFlags {
   /** Seconds between checks of the table, as typed. */
   readonly redirectInterval?: string | undefined;
   readonly listenAddress: string;
-  readonly nodeAddress?: string | undefined;
+  /** --node-address: the node's own addresses; the first IPv4 one is the target of a wildcard listener. */
+  readonly nodeAddresses?: readonly string[] | undefined;
   readonly port: number;
 }
 
@@ -44,20 +46,23 @@ export function redirectSettingsFromFlags(flags: RedirectFlags): RedirectSetting
   const errors: string[] = [];
   const intervalMs = parseInterval(flags.redirectInterval, errors);
   if (flags.port === 0) errors.push('--redirect needs a fixed --port (not 0): the DNAT names it');
-  let target = flags.listenAddress;
+  let target: string | undefined = flags.listenAddress;
   if (WILDCARD.has(flags.listenAddress)) {
-    if (flags.nodeAddress === undefined || flags.nodeAddress === '') {
+    const nodeAddress = flags.nodeAddresses?.find((a) => isIPv4(a));
+    if (nodeAddress === undefined) {
       errors.push(
         `--redirect with --listen-address ${flags.listenAddress || "''"} needs --node-address: ` +
           'the DNAT must send pod traffic to one concrete node address',
       );
+      target = undefined;
     } else {
-      target = flags.nodeAddress;
+      target = nodeAddress;
     }
   }
   const result = validateRedirectConfig({
     podInterfaces: flags.podInterfaces === undefined ? undefined : splitPatterns(flags.podInterfaces),
-    targetAddress: target,
+    // Without a target the problem is already reported; a placeholder keeps the other checks.
+    targetAddress: target ?? '192.0.2.1',
     targetPort: flags.port === 0 ? 1 : flags.port,
   });
   if (!result.ok) errors.push(...result.errors.map((e) => `--redirect: ${e}`));

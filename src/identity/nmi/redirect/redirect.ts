@@ -36,7 +36,7 @@ export class ImdsRedirect {
   private readonly logger: Logger;
   private readonly exec: Exec;
   private readonly intervalMs: number;
-  private readonly restored: Counter | undefined;
+  private restored: Counter | undefined;
   private desired: RulesetMode | undefined;
   private snapshot: string | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -48,14 +48,17 @@ export class ImdsRedirect {
     this.logger = opts.logger;
     this.exec = opts.exec ?? spawnExec;
     this.intervalMs = opts.intervalMs ?? DEFAULT_REDIRECT_INTERVAL_MS;
-    this.restored =
-      opts.registry === undefined
-        ? undefined
-        : new Counter({
-            name: 'podsec_nmi_redirect_restored_total',
-            help: 'Times the periodic check found the redirect table missing or changed and reinstalled it',
-            registers: [opts.registry],
-          });
+    if (opts.registry !== undefined) this.registerMetrics(opts.registry);
+  }
+
+  /** Registers `podsec_nmi_redirect_restored_total` (once) in the NMI's registry. */
+  registerMetrics(registry: Registry): void {
+    if (this.restored !== undefined) return;
+    this.restored = new Counter({
+      name: 'podsec_nmi_redirect_restored_total',
+      help: 'Times the periodic check found the redirect table missing or changed and reinstalled it',
+      registers: [registry],
+    });
   }
 
   /** The mode currently asserted, if any. */

@@ -200,7 +200,11 @@ describe('redirect flags', () => {
   });
 
   it('a wildcard listener targets --node-address', () => {
-    const s = redirectSettingsFromFlags({ ...base, listenAddress: '0.0.0.0', nodeAddress: '10.240.0.5' });
+    const s = redirectSettingsFromFlags({
+      ...base,
+      listenAddress: '0.0.0.0',
+      nodeAddresses: ['fd00::5', '10.240.0.5'],
+    });
     expect(s.config.targetAddress).toBe('10.240.0.5');
   });
 

@@ -62,10 +62,14 @@ async function runNft(exec: Exec, args: readonly string[], stdin?: string): Prom
     return await exec('nft', args, stdin);
   } catch (err) {
     if (isNotFound(err)) {
-      throw new RedirectError('nft-missing', '--redirect needs the nft command, which was not found', {
-        hint: NFT_HINT_MISSING,
-        cause: err,
-      });
+      throw new RedirectError(
+        'nft-missing',
+        'the nft command (nftables) was not found; --redirect and --cleanup need it',
+        {
+          hint: NFT_HINT_MISSING,
+          cause: err,
+        },
+      );
     }
     throw new RedirectError('nft-failed', `could not run nft: ${(err as Error).message}`, { cause: err });
   }
