@@ -22,3 +22,5 @@ export {
   parseImdsAddress,
 } from './imds-http.js';
 export type { ImdsAddress, ImdsHttpOptions, ImdsHttpResponse, ParsedAddress } from './imds-http.js';
+export { AZURE_IMDS_ADDRESS, createAzureTokenProvider, parseAzureNmiFlags } from './azure-options.js';
+export type { AzureNmiFlags, AzureNmiSettings, AzureProviderSources } from './azure-options.js';
