@@ -69,6 +69,13 @@ export interface RunningIdentityUp {
 /** podsec's files for this command, inside the directory source's own state directory. */
 export const UP_DIR = join('.podsec', 'identity-up');
 const TOKEN_PATH = '/metadata/identity/oauth2/token';
+const WATCHED_KINDS = [
+  { apiVersion: 'v1', kind: 'Pod' },
+  { apiVersion: 'v1', kind: 'Secret' },
+  { apiVersion: 'aadpodidentity.k8s.io/v1', kind: 'AzureIdentity' },
+  { apiVersion: 'aadpodidentity.k8s.io/v1', kind: 'AzureIdentityBinding' },
+  { apiVersion: 'aadpodidentity.k8s.io/v1', kind: 'AzureAssignedIdentity' },
+] as const;
 /** A certificate reused on restart must stay valid at least this long. */
 const CERT_MIN_REMAINING_MS = 24 * 3_600_000;
 
@@ -233,6 +240,14 @@ export async function startIdentityUp(
     const chosen = nodeFromPods(await listAll(source, { apiVersion: 'v1', kind: 'Pod' }), opts.node);
     if (!chosen.ok) throw new UsageError(chosen.message);
     const node = chosen.node;
+    // Every kind the three parts watch, synced before any of them starts: they then share complete
+    // caches, and the issuer never judges an identity before its Secret is in view.
+    const warm = WATCHED_KINDS.map((kind) => source.informer(kind));
+    stops.push(() => {
+      for (const informer of warm) informer.stop();
+      return Promise.resolve();
+    });
+    await Promise.all(warm.map((informer) => informer.synced));
     const tls = await servingCertificate(join(upDir, 'tls'), host);
     const keysDir = join(upDir, 'keys');
 
