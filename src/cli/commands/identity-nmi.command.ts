@@ -1,5 +1,5 @@
 /** `podsec identity nmi` flags; the implementation (identity-nmi.ts) is imported only when it runs. */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 
 export function defineIdentityNmi(identity: Command): void {
   identity
@@ -16,10 +16,21 @@ export function defineIdentityNmi(identity: Command): void {
       'kubeconfig for the API server (default: KUBECONFIG, ~/.kube/config, in-cluster)',
     )
     .option('--context <name>', 'kubeconfig context')
-    .addOption(
-      new Option('--token-provider <kind>', 'where tokens come from')
-        .choices(['issuer-local'])
-        .default('issuer-local'),
+    .option(
+      '--token-provider <kind>',
+      "where tokens come from: issuer-local (podsec's issuer in this process), issuer=https://HOST:PORT " +
+        "(podsec's issuer in another process, mint API over mutual TLS) or azure (Azure AD via MSAL, IMDS for type 0)",
+      'issuer-local',
+    )
+    .option('--issuer-ca <file>', "with issuer=URL: CA (PEM) of the issuer's serving certificate")
+    .option(
+      '--client-cert <file>',
+      'with issuer=URL: this node client certificate (PEM, CN podsec-nmi:<node>, from podsec certs --nmi-client); reloaded on change',
+    )
+    .option('--client-key <file>', 'with issuer=URL: the key of --client-cert (PEM); reloaded on change')
+    .option(
+      '--node-address <ip...>',
+      "the node's own addresses: callers from them are refused (403); default none",
     )
     .option('--keys-dir <dir>', "the issuer's signing keys (created when absent; in memory when not given)")
     .option(
@@ -40,6 +51,25 @@ export function defineIdentityNmi(identity: Command): void {
     )
     .option('--redirect-interval <seconds>', 'how often the redirect rules are checked and restored', '10')
     .option('--cleanup', 'remove the redirect table (ip podsec-nmi) and exit')
+    .option(
+      '--imds-address <host:port>',
+      "the node's real metadata service (IMDS) for type 0 identities with --token-provider azure, other " +
+        "/metadata paths and exempt pods; 'none' disables (default 169.254.169.254:80 with the API server, none with --state)",
+    )
+    .option(
+      '--authority-host <url>',
+      'with --token-provider azure: the Azure AD authority host (an AzureIdentity spec.adEndpoint wins) ' +
+        '(default https://login.microsoftonline.com/)',
+    )
+    .option(
+      '--allow-exceptions',
+      "pass token requests of pods matching an AzurePodIdentityException to --imds-address (the node's own " +
+        'identities); without it such pods are refused (403)',
+    )
+    .option(
+      '--allow-instance-metadata',
+      'pass /metadata/instance to --imds-address instead of refusing it (403)',
+    )
     .action(async (opts: Record<string, string | undefined>) => {
       const { runIdentityNmi } = await import('./identity-nmi.js');
       process.exitCode = await runIdentityNmi({
@@ -53,10 +83,18 @@ export function defineIdentityNmi(identity: Command): void {
         keysDir: opts['keysDir'],
         issuerUrl: opts['issuerUrl'] ?? 'https://issuer.podsec.local',
         logLevel: opts['logLevel'] ?? 'info',
+        issuerCa: opts['issuerCa'],
+        clientCert: opts['clientCert'],
+        clientKey: opts['clientKey'],
+        nodeAddresses: opts['nodeAddress'] as unknown as string[] | undefined,
         redirect: opts['redirect'] !== undefined,
         podInterfaces: opts['podInterface'] as unknown as string[] | undefined,
         redirectInterval: opts['redirectInterval'],
         cleanup: opts['cleanup'] !== undefined,
+        imdsAddress: opts['imdsAddress'],
+        authorityHost: opts['authorityHost'],
+        allowExceptions: opts['allowExceptions'] !== undefined,
+        allowInstanceMetadata: opts['allowInstanceMetadata'] !== undefined,
       });
     });
 }

@@ -1,15 +1,21 @@
 /**
  * `podsec identity nmi`: the NMI in local mode with podsec's issuer in the same process. It
  * watches pods, AzureAssignedIdentities and AzureIdentities through ClusterSource, mints tokens
- * only for identities assigned on `--node`, and passes nothing through to a real metadata service
- * (no upstream: other /metadata paths get 404). Stops on SIGTERM or SIGINT.
+ * only for identities assigned on `--node`. Other /metadata paths (and, with --allow-exceptions,
+ * exempt pods) go to `--imds-address`, which is unset in local mode: nothing is passed through
+ * then (404). Stops on SIGTERM or SIGINT.
  */
+import { isIP } from 'node:net';
 import type { ClusterSource } from '../../kube/cluster-source/types.js';
-import { createIssuer, KeySet } from '../../identity/issuer/index.js';
-import type { Issuer } from '../../identity/issuer/index.js';
+import type { Issuer, KeySet } from '../../identity/issuer/index.js';
 import { createNmiClusterDeps } from '../../identity/nmi/cluster-deps.js';
-import { issuerIdentitiesFrom, LocalIssuerTokenProvider } from '../../identity/nmi/issuer-client.js';
 import { createNmiDeps, startNmiServer } from '../../identity/nmi/index.js';
+import { matchException } from '../../identity/nmi/exceptions.js';
+import {
+  createImdsUpstream,
+  formatImdsAddress,
+  parseAzureNmiFlags,
+} from '../../identity/nmi/providers/index.js';
 import {
   ImdsRedirect,
   redirectSettingsFromFlags,
@@ -19,6 +25,7 @@ import {
 import { UsageError } from '../../lib/errors.js';
 import { createLogger, isLogLevel, type Logger } from '../../observability/logger.js';
 import { serveUntilSignal } from '../serve.js';
+import { createTokenProvider, parseTokenProviderChoice } from './identity-nmi-provider.js';
 
 export interface IdentityNmiOptions {
   readonly node: string;
@@ -31,6 +38,20 @@ export interface IdentityNmiOptions {
   readonly keysDir?: string | undefined;
   readonly issuerUrl: string;
   readonly logLevel: string;
+  /** --imds-address HOST:PORT|none: the node's real IMDS (unset in local mode unless given). */
+  readonly imdsAddress?: string | undefined;
+  /** --authority-host (with --token-provider azure). */
+  readonly authorityHost?: string | undefined;
+  /** --allow-exceptions: pass AzurePodIdentityException pods to the real IMDS. */
+  readonly allowExceptions?: boolean | undefined;
+  /** --allow-instance-metadata: pass /metadata/instance through instead of 403. */
+  readonly allowInstanceMetadata?: boolean | undefined;
+  /** --issuer-ca, --client-cert, --client-key: TLS material for --token-provider issuer=URL. */
+  readonly issuerCa?: string | undefined;
+  readonly clientCert?: string | undefined;
+  readonly clientKey?: string | undefined;
+  /** --node-address: the node's own addresses; callers from them get 403 (none by default). */
+  readonly nodeAddresses?: readonly string[] | undefined;
   /** --redirect: DNAT pod metadata traffic to this NMI (the listen address is the DNAT target). */
   readonly redirect?: boolean | undefined;
   readonly podInterfaces?: readonly string[] | undefined;
@@ -50,13 +71,11 @@ export interface IdentityNmiRuntime {
 export interface RunningNmi {
   readonly url: string;
   readonly port: number;
-  readonly issuer: Issuer;
-  readonly keys: KeySet;
+  /** The in-process issuer and its keys (--token-provider issuer-local only). */
+  readonly issuer?: Issuer | undefined;
+  readonly keys?: KeySet | undefined;
   stop(): Promise<void>;
 }
-
-/** Key retention: the issuer's default token lifetime plus clock skew. */
-const KEY_RETENTION_SECONDS = 3599 + 300;
 
 function parsePort(text: string): number {
   const m = /^(\d{1,5})(?:\/tcp)?$/i.exec(text.trim());
@@ -72,8 +91,9 @@ function validate(opts: IdentityNmiOptions): number {
   if (opts.state !== undefined && opts.kubeconfig !== undefined) {
     throw new UsageError('--state and --kubeconfig exclude each other');
   }
-  if (opts.tokenProvider !== 'issuer-local') {
-    throw new UsageError(`--token-provider must be issuer-local, got '${opts.tokenProvider}'`);
+  parseTokenProviderChoice(opts);
+  for (const a of opts.nodeAddresses ?? []) {
+    if (isIP(a) === 0) throw new UsageError(`--node-address must be IP addresses, got '${a}'`);
   }
   if (!isLogLevel(opts.logLevel)) throw new UsageError(`unknown --log-level '${opts.logLevel}'`);
   let url: URL;
@@ -107,6 +127,12 @@ export async function startIdentityNmi(
   runtime: IdentityNmiRuntime = {},
 ): Promise<RunningNmi> {
   const port = validate(opts);
+  // No default IMDS address in local mode, nor when a test injects the cluster view.
+  const azure = parseAzureNmiFlags({
+    imdsAddress: opts.imdsAddress,
+    authorityHost: opts.authorityHost,
+    local: opts.state !== undefined || runtime.openSource !== undefined,
+  });
   const logger =
     runtime.logger ??
     createLogger({ level: isLogLevel(opts.logLevel) ? opts.logLevel : 'info', component: 'nmi' });
@@ -119,6 +145,7 @@ export async function startIdentityNmi(
       return openClusterSource({ state: opts.state, kubeconfig: opts.kubeconfig, context: opts.context });
     });
   const source = await open();
+  let closeProvider = (): void => undefined;
   try {
     const pods = source.informer({ apiVersion: 'v1', kind: 'Pod' });
     const assigned = source.informer({
@@ -126,15 +153,16 @@ export async function startIdentityNmi(
       kind: 'AzureAssignedIdentity',
     });
     const identities = source.informer({ apiVersion: 'aadpodidentity.k8s.io/v1', kind: 'AzureIdentity' });
+    // Not awaited: until it syncs no pod is exempt, which refuses rather than widens.
+    const exceptions = source.informer({
+      apiVersion: 'aadpodidentity.k8s.io/v1',
+      kind: 'AzurePodIdentityException',
+    });
     await withTimeout(
       Promise.all([pods.synced, assigned.synced, identities.synced]),
       runtime.syncTimeoutMs ?? 60_000,
       'the pod and identity caches',
     );
-    const keys =
-      opts.keysDir === undefined
-        ? await KeySet.generate({ retentionSeconds: KEY_RETENTION_SECONDS })
-        : await KeySet.loadOrCreate({ retentionSeconds: KEY_RETENTION_SECONDS, dir: opts.keysDir });
     const cluster = createNmiClusterDeps(
       {
         pods: () => pods.list(),
@@ -143,19 +171,32 @@ export async function startIdentityNmi(
       },
       opts.node,
     );
-    const issuer = createIssuer({
-      baseUrl: opts.issuerUrl,
-      keys,
-      identities: () => issuerIdentitiesFrom(identities.list()),
+    const chosen = await createTokenProvider(opts, {
+      node: opts.node,
+      logger,
+      azureIdentities: () => identities.list(),
       isAssignedOnNode: (node, clientId) => cluster.isAssignedOnNode(node, clientId),
+      azure: {
+        settings: azure,
+        identity: (namespace, name) => identities.get(namespace, name),
+        // A GET per token miss (the NMI caches tokens): no cluster-wide Secret watch on every node.
+        secret: (namespace, name) => source.get({ apiVersion: 'v1', kind: 'Secret', namespace, name }),
+      },
     });
+    closeProvider = () => chosen.close();
     const deps = createNmiDeps({
       nodeName: opts.node,
+      nodeAddresses: opts.nodeAddresses ?? [],
       podsByIp: (ip) => cluster.podsByIp(ip),
       assignedIdentities: (pod) => cluster.assignedIdentities(pod),
-      tokenProvider: new LocalIssuerTokenProvider({ issuer, nodeName: opts.node }),
-      // Local mode: no upstream, so nothing is ever passed to a real metadata address.
-      upstream: undefined,
+      tokenProvider: chosen.provider,
+      // Caches are synced before the server starts; a remote issuer must have answered once.
+      ready: () => chosen.ready(),
+      // Without --imds-address (always so in local mode) nothing is passed to a metadata service.
+      upstream: azure.imds === undefined ? undefined : createImdsUpstream({ address: azure.imds }),
+      blockInstanceMetadata: opts.allowInstanceMetadata !== true,
+      exceptionFor: (pod) => matchException(exceptions.list(), pod),
+      allowExceptions: opts.allowExceptions === true,
       logger,
     });
     const server = await startNmiServer({ host: opts.listenAddress, port, deps });
@@ -169,24 +210,31 @@ export async function startIdentityNmi(
       }
     }
     logger.info(
-      { node: opts.node, source: source.description },
-      'nmi: ready (local mode, in-process issuer)',
+      {
+        node: opts.node,
+        source: source.description,
+        tokenProvider: chosen.description,
+        imds: azure.imds === undefined ? 'none' : formatImdsAddress(azure.imds),
+      },
+      'nmi: serving',
     );
     return {
       url: server.url,
       port: server.port,
-      issuer,
-      keys,
+      issuer: chosen.issuer,
+      keys: chosen.keys,
       async stop() {
         try {
           await stopRedirect(redirect, logger);
           await server.close();
         } finally {
+          closeProvider();
           await source.close();
         }
       },
     };
   } catch (err) {
+    closeProvider();
     await source.close();
     throw err;
   }

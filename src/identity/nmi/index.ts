@@ -9,7 +9,14 @@ export type { RateLimitOptions, RateDecision } from './rate-limit.js';
 export { NmiMetrics, ROUTES } from './metrics.js';
 export type { Route } from './metrics.js';
 export { IssuerTokenProvider } from './issuer-provider.js';
-export type { IssuerMint, IssuerMintRequest, IssuerTokenProviderOptions } from './issuer-provider.js';
+export type {
+  IssuerMint,
+  IssuerMintRequest,
+  IssuerRefusal,
+  IssuerTokenProviderOptions,
+} from './issuer-provider.js';
+export { createHttpsIssuerClient, parseIssuerUrl } from './issuer-https.js';
+export type { HttpsIssuerClient, HttpsIssuerClientOptions, IssuerTls, WhoAmI } from './issuer-https.js';
 export { ASSIGNMENT_STATES } from './types.js';
 export type {
   AccessToken,

@@ -16,27 +16,52 @@ export interface IssuerMintRequest {
   readonly nodeName?: string | undefined;
 }
 
-export type IssuerMint = (request: IssuerMintRequest) => Promise<AccessToken>;
+/**
+ * The issuer said no (or could not be reached): what the NMI's caller gets, as a value. The
+ * description is shown to the pod, so it never quotes credentials.
+ */
+export interface IssuerRefusal {
+  readonly refused: true;
+  readonly status: number;
+  readonly error: string;
+  readonly description: string;
+  readonly retryAfterSeconds?: number | undefined;
+}
+
+/** A token, or a refusal; a throw is a fault and becomes a generic 503. */
+export type IssuerMint = (request: IssuerMintRequest) => Promise<AccessToken | IssuerRefusal>;
 
 export interface IssuerTokenProviderOptions {
   readonly mint: IssuerMint;
   readonly nodeName?: string | undefined;
 }
 
-/** A TokenProvider backed by podsec's issuer. A failed mint is a value (503), never a throw. */
+/**
+ * A TokenProvider backed by podsec's issuer (over HTTPS: issuer-https.ts). A refusal keeps its
+ * status; a failed mint is a value (503), never a throw.
+ */
 export class IssuerTokenProvider implements TokenProvider {
   constructor(private readonly options: IssuerTokenProviderOptions) {}
 
   async getToken(identity: NmiIdentity, resource: string): Promise<TokenResult> {
     try {
-      const token = await this.options.mint({
+      const minted = await this.options.mint({
         clientId: identity.clientID,
         tenantId: identity.tenantID,
         resource,
         identity: { namespace: identity.namespace, name: identity.name },
         nodeName: this.options.nodeName,
       });
-      return { ok: true, token };
+      if ('refused' in minted) {
+        return {
+          ok: false,
+          status: minted.status,
+          error: minted.error,
+          description: minted.description,
+          retryAfterSeconds: minted.retryAfterSeconds,
+        };
+      }
+      return { ok: true, token: minted };
     } catch {
       // The cause may quote a request carrying credentials: the caller gets a generic message.
       return {

@@ -1,0 +1,245 @@
+/**
+ * The issuer and the NMI as two servers talking real HTTPS with mutual TLS on 127.0.0.1
+ * (`--token-provider issuer=URL`): the unmodified @azure/identity ManagedIdentityCredential gets a
+ * token through the NMI that verifies against the issuer's JWKS; an NMI holding node-a's client
+ * certificate cannot mint an identity assigned only on node-b (even when its own caches claim the
+ * pod is on node-b); an NMI whose issuer is down is not ready and answers 503 with Retry-After.
+ * SAFETY: AZURE_POD_IDENTITY_AUTHORITY_HOST is set before any credential exists, retries are off,
+ * and every non-loopback connect in this worker is refused and fails the test.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { get } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ManagedIdentityCredential } from '@azure/identity';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startIdentityIssuer, type RunningIssuer } from '../../src/cli/commands/identity-issuer.js';
+import {
+  startIdentityNmi,
+  type IdentityNmiOptions,
+  type RunningNmi,
+} from '../../src/cli/commands/identity-nmi.js';
+import { verifyToken } from '../../src/identity/issuer/index.js';
+import {
+  generateCertificates,
+  generateClientCa,
+  generateNmiClientCertificate,
+} from '../../src/lib/tls/index.js';
+import { silentLogger } from '../../src/observability/index.js';
+import { installLoopbackGuard, type LoopbackGuard } from '../support/loopback-guard.js';
+
+const ID_A = '0000000a-aaaa-4aaa-8aaa-00000000000a';
+const ID_B = '0000000b-bbbb-4bbb-8bbb-00000000000b';
+const TENANT = '00000000-0000-0000-0000-0000000000a1';
+
+function identity(name: string, clientID: string): string {
+  return `apiVersion: aadpodidentity.k8s.io/v1
+kind: AzureIdentity
+metadata: {name: ${name}, namespace: apps}
+spec: {type: 0, clientID: ${clientID}, tenantID: ${TENANT}, resourceID: /subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}}
+`;
+}
+function pod(name: string, node: string): string {
+  return `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, namespace: apps, labels: {aadpodidbinding: ${name}}}
+spec: {nodeName: ${node}, containers: [{name: c, image: busybox}]}
+status: {phase: Running, podIP: 127.0.0.1}
+`;
+}
+function assigned(podName: string, idName: string, clientID: string, node: string): string {
+  return `apiVersion: aadpodidentity.k8s.io/v1
+kind: AzureAssignedIdentity
+metadata: {name: ${podName}-apps-${idName}, namespace: apps, labels: {nodename: ${node}}}
+spec:
+  pod: ${podName}
+  podNamespace: apps
+  nodename: ${node}
+  azureIdentityRef:
+    apiVersion: aadpodidentity.k8s.io/v1
+    kind: AzureIdentity
+    metadata: {name: ${idName}, namespace: apps}
+    spec: {type: 0, clientID: ${clientID}}
+  azureBindingRef:
+    apiVersion: aadpodidentity.k8s.io/v1
+    kind: AzureIdentityBinding
+    metadata: {name: ${idName}, namespace: apps}
+    spec: {azureIdentity: ${idName}, selector: ${podName}}
+status: {status: Assigned}
+`;
+}
+
+// Both pods claim 127.0.0.1, each on its own node: an NMI only sees its own node's pods.
+const STATE = [
+  identity('id-a', ID_A),
+  identity('id-b', ID_B),
+  pod('pod-a', 'node-a'),
+  pod('pod-b', 'node-b'),
+  assigned('pod-a', 'id-a', ID_A, 'node-a'),
+  assigned('pod-b', 'id-b', ID_B, 'node-b'),
+].join('---\n');
+
+let dir: string;
+let issuer: RunningIssuer;
+let guard: LoopbackGuard;
+const files: Record<string, string> = {};
+const nmis: RunningNmi[] = [];
+let scopeCounter = 0;
+
+function freshScope(): string {
+  scopeCounter += 1;
+  return `api://podsec-remote-${process.pid}-${scopeCounter}/.default`;
+}
+
+beforeAll(async () => {
+  guard = installLoopbackGuard();
+  dir = await mkdtemp(join(tmpdir(), 'podsec-remote-issuer-'));
+  await writeFile(join(dir, 'cluster.yaml'), STATE);
+  const serving = await generateCertificates({
+    service: 'podsec-issuer',
+    namespace: 'test',
+    localhost: true,
+  });
+  const clientCa = await generateClientCa();
+  const a = await generateNmiClientCertificate(clientCa, 'node-a');
+  const pem: Record<string, string> = {
+    'issuer-ca.crt': serving.caCert,
+    'issuer.crt': serving.cert,
+    'issuer.key': serving.key,
+    'client-ca.crt': clientCa.cert,
+    'nmi-node-a.crt': a.cert,
+    'nmi-node-a.key': a.key,
+  };
+  await mkdir(join(dir, 'tls'));
+  for (const name of Object.keys(pem)) files[name] = join(dir, 'tls', name);
+  for (const [name, text] of Object.entries(pem)) await writeFile(files[name] ?? '', text, { mode: 0o600 });
+  issuer = await startIdentityIssuer(
+    {
+      tlsCert: files['issuer.crt'] ?? '',
+      tlsKey: files['issuer.key'] ?? '',
+      port: '0',
+      host: '127.0.0.1',
+      state: dir,
+      clientCa: files['client-ca.crt'],
+    },
+    { logger: silentLogger() },
+  );
+});
+
+afterEach(() => {
+  expect(guard.blocked).toEqual([]);
+});
+
+afterAll(async () => {
+  for (const n of nmis) await n.stop();
+  await issuer.stop();
+  guard.uninstall();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function nmiOptions(over: Partial<IdentityNmiOptions>): IdentityNmiOptions {
+  return {
+    node: 'node-a',
+    port: '0',
+    listenAddress: '127.0.0.1',
+    state: dir,
+    tokenProvider: `issuer=${issuer.baseUrl}`,
+    issuerCa: files['issuer-ca.crt'],
+    clientCert: files['nmi-node-a.crt'],
+    clientKey: files['nmi-node-a.key'],
+    issuerUrl: 'https://unused.podsec.test',
+    logLevel: 'silent',
+    ...over,
+  };
+}
+
+async function startNmi(over: Partial<IdentityNmiOptions> = {}): Promise<RunningNmi> {
+  const nmi = await startIdentityNmi(nmiOptions(over), { logger: silentLogger() });
+  nmis.push(nmi);
+  return nmi;
+}
+
+async function waitReady(nmi: RunningNmi): Promise<number> {
+  let status = 0;
+  for (let i = 0; i < 50; i++) {
+    status = (await fetch(`${nmi.url}/healthz`)).status;
+    if (status === 200) return status;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return status;
+}
+
+async function fetchJwks(): Promise<unknown> {
+  const ca = await readFile(files['issuer-ca.crt'] ?? '', 'utf8');
+  return new Promise((resolve, reject) => {
+    get(`${issuer.baseUrl}/${TENANT}/discovery/v2.0/keys`, { ca }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve(JSON.parse(body)));
+    }).on('error', reject);
+  });
+}
+
+async function rawToken(
+  nmi: RunningNmi,
+  clientId?: string,
+): Promise<{ status: number; body: Record<string, unknown>; retryAfter: string | null }> {
+  const q = new URLSearchParams({ 'api-version': '2018-02-01', resource: 'api://db' });
+  if (clientId !== undefined) q.set('client_id', clientId);
+  const res = await fetch(`${nmi.url}/metadata/identity/oauth2/token?${q.toString()}`, {
+    headers: { Metadata: 'true' },
+  });
+  return {
+    status: res.status,
+    body: (await res.json()) as Record<string, unknown>,
+    retryAfter: res.headers.get('retry-after'),
+  };
+}
+
+describe('NMI --token-provider issuer=URL over mutual TLS', () => {
+  it('becomes ready once the issuer answered, and the SDK gets a token that verifies with the JWKS', async () => {
+    const nmi = await startNmi();
+    expect(nmi.issuer).toBeUndefined();
+    expect(await waitReady(nmi)).toBe(200);
+    process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = nmi.url;
+    try {
+      const scope = freshScope();
+      const token = await new ManagedIdentityCredential({ retryOptions: { maxRetries: 0 } }).getToken(scope);
+      const resource = scope.replace(/\/\.default$/, '');
+      const verified = await verifyToken(token.token, {
+        issuer: `${issuer.baseUrl}/${TENANT}/v2.0`,
+        audience: resource,
+        jwks: (await fetchJwks()) as never,
+      });
+      expect(verified.ok).toBe(true);
+      if (verified.ok) {
+        expect(verified.token.claims.appid).toBe(ID_A);
+        expect(verified.token.claims.tid).toBe(TENANT);
+      }
+    } finally {
+      delete process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST;
+    }
+  });
+
+  it("an NMI holding node-a's certificate cannot mint node-b's identity, even if its caches say node-b", async () => {
+    // A misconfigured or compromised NMI: it serves node-b's pods but holds node-a's certificate.
+    const nmi = await startNmi({ node: 'node-b' });
+    const r = await rawToken(nmi, ID_B);
+    expect(r.status).toBe(403);
+    expect(r.body).toMatchObject({ error: 'forbidden' });
+    expect(String(r.body['error_description'])).toContain(`Identity ${ID_B} is not assigned on this node`);
+    expect(r.body['access_token']).toBeUndefined();
+    // and it never reports ready: the issuer sees it as node-a
+    expect((await fetch(`${nmi.url}/healthz`)).status).toBe(503);
+  });
+
+  it('with the issuer unreachable: not ready, and tokens are 503 with Retry-After', async () => {
+    const nmi = await startNmi({ tokenProvider: 'issuer=https://127.0.0.1:9' });
+    expect((await fetch(`${nmi.url}/healthz`)).status).toBe(503);
+    const r = await rawToken(nmi);
+    expect(r.status).toBe(503);
+    expect(r.body).toMatchObject({ error: 'temporarily_unavailable' });
+    expect(Number(r.retryAfter)).toBeGreaterThan(0);
+  });
+});
