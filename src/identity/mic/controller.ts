@@ -4,6 +4,15 @@
  * one at a time, after a short debounce of events, on a periodic resync, and again soon after a
  * round that hit a conflict (a stale resourceVersion is never forced: the next round re-plans from
  * the refreshed caches). Invalid resources are logged by kind, name and problem, never by content.
+ *
+ * Node assignment (standard mode with a NodeAssigner): after the AzureAssignedIdentities are
+ * written (new ones Created), every VM or scale set whose wanted user-assigned identities are not
+ * confirmed gets one update through the assigner; what it confirms becomes the reconcile's
+ * `nodesReady`, so the next round moves those assignments Created -> Assigned. A failed target
+ * keeps its assignments Created and is retried with exponential backoff (at least its
+ * Retry-After). Targets are re-read every drift interval; identities podsec added are removed
+ * when nothing on the target needs them (never those it found there). Without an assigner
+ * (managed mode, local mode, no Resource Manager) type 0 identities are Assigned at once.
  */
 import type { Logger } from 'pino';
 import { AAD_POD_IDENTITY_API_VERSION, ASSIGNED_IDENTITY_FINALIZER } from '../crds/types.js';
@@ -12,6 +21,9 @@ import type { ClusterSource, Informer, KindRef } from '../../kube/cluster-source
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../../kube/cluster-source/errors.js';
 import type { KubeObject } from '../../kube/types.js';
 import { scrubSecrets } from '../../observability/logger.js';
+import type { AssignmentLedger } from './ledger.js';
+import type { NodeAssigner } from './node-assigner.js';
+import { normalizeId, planNodeAssignments, readyPairs, type TargetDecision } from './node-assignment.js';
 import { plan, type Action, type InvalidResource, type MicPod } from './reconcile.js';
 
 export const MIC_KINDS = {
@@ -19,7 +31,24 @@ export const MIC_KINDS = {
   identity: { apiVersion: AAD_POD_IDENTITY_API_VERSION, kind: 'AzureIdentity' },
   binding: { apiVersion: AAD_POD_IDENTITY_API_VERSION, kind: 'AzureIdentityBinding' },
   assigned: { apiVersion: AAD_POD_IDENTITY_API_VERSION, kind: 'AzureAssignedIdentity' },
+  node: { apiVersion: 'v1', kind: 'Node' },
 } as const satisfies Record<string, KindRef>;
+
+export interface NodeAssignmentOptions {
+  readonly assigner: NodeAssigner;
+  /** Identities podsec added, kept across restarts (default: in memory only). */
+  readonly ledger?: AssignmentLedger | undefined;
+  /** Resource IDs never removed (the kubelet identity, upstream's --immutable-user-msis). */
+  readonly immutable?: readonly string[] | undefined;
+  /** Re-read every target this often and re-add what went missing. Default 3 min. */
+  readonly driftCheckMs?: number | undefined;
+  /** First retry delay of a failed target, doubled per failure. Default 2 s. */
+  readonly backoffBaseMs?: number | undefined;
+  /** Longest retry delay (a longer Retry-After still wins). Default 5 min. */
+  readonly backoffMaxMs?: number | undefined;
+  /** Targets updated at once. Default 4. */
+  readonly concurrency?: number | undefined;
+}
 
 export interface ControllerOptions {
   readonly source: ClusterSource;
@@ -34,6 +63,11 @@ export interface ControllerOptions {
   readonly debounceMs?: number | undefined;
   /** How soon a round that hit conflicts or errors is retried. Default 1 s. */
   readonly retryMs?: number | undefined;
+  /**
+   * Attach user-assigned identities (type 0) to nodes (standard mode). Absent: they are treated as
+   * attached already (managed mode, local mode) and Assigned at once.
+   */
+  readonly nodeAssignment?: NodeAssignmentOptions | undefined;
   /** Called after each round (tests, metrics). */
   readonly onRound?: ((round: RoundResult) => void) | undefined;
 }
@@ -45,6 +79,10 @@ export interface RoundResult {
   readonly conflicts: number;
   readonly failed: number;
   readonly invalid: number;
+  /** Node targets read or updated successfully this round. */
+  readonly nodeTargets: number;
+  /** Node targets whose update failed (retried with backoff). */
+  readonly nodeFailures: number;
 }
 
 type Outcome = 'applied' | 'conflict' | 'failed';
@@ -156,35 +194,54 @@ export async function runController(opts: ControllerOptions): Promise<void> {
   const resyncMs = opts.resyncMs ?? 30_000;
   const debounceMs = opts.debounceMs ?? 100;
   const retryMs = opts.retryMs ?? 1000;
+  const na = opts.nodeAssignment;
   const informers = {
     pods: source.informer(MIC_KINDS.pod),
     identities: source.informer(MIC_KINDS.identity),
     bindings: source.informer(MIC_KINDS.binding),
     assigned: source.informer(MIC_KINDS.assigned),
   };
-  const all = Object.values(informers);
+  // Nodes (their providerID names the VM or scale set) matter only when identities are attached.
+  const nodeInformer = na === undefined ? undefined : source.informer(MIC_KINDS.node);
+  const all = [...Object.values(informers), ...(nodeInformer ? [nodeInformer] : [])];
   let wake: (() => void) | undefined;
   let pending = false;
   const trigger = (): void => {
     pending = true;
     wake?.();
   };
+  const providerIds = new Map<string, string>();
   const unsubscribe = all.map((inf) =>
     inf.onEvent((event) => {
-      if (event.type === 'ERROR') log.warn({ err: message(event.error) }, 'informer error; relisting');
-      else trigger();
+      if (event.type === 'ERROR') {
+        log.warn({ err: message(event.error) }, 'informer error; relisting');
+        return;
+      }
+      if (inf === nodeInformer && event.type !== 'SYNCED') {
+        // Node status changes often; only a new, removed or re-homed node changes assignments.
+        const name = event.object.metadata?.name ?? '';
+        const pid = (event.object as { spec?: { providerID?: string } }).spec?.providerID ?? '';
+        const before = providerIds.get(name);
+        if (event.type === 'DELETED') providerIds.delete(name);
+        else providerIds.set(name, pid);
+        if (event.type !== 'DELETED' && before === pid) return;
+      }
+      trigger();
     }),
   );
   const reported = new Set<string>();
+  const nodeState = na === undefined ? undefined : await createNodeState(na, log);
   try {
     await Promise.race([Promise.all(all.map((i) => i.synced)), sleep(2 ** 31 - 1, signal)]);
     if (signal.aborted) return;
-    log.info({ source: source.description }, 'caches synced; reconciling');
+    log.info({ source: source.description, nodeAssignment: na !== undefined }, 'caches synced; reconciling');
     pending = true;
     while (!signal.aborted) {
       if (!pending) {
+        const until = nodeState?.nextDueAt();
+        const waitMs = until === undefined ? resyncMs : Math.max(0, Math.min(resyncMs, until - Date.now()));
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, resyncMs);
+          const timer = setTimeout(done, waitMs);
           function done(): void {
             clearTimeout(timer);
             signal.removeEventListener('abort', done);
@@ -204,6 +261,9 @@ export async function runController(opts: ControllerOptions): Promise<void> {
       if (round.conflicts + round.failed > 0) {
         await sleep(retryMs, signal);
         pending = true;
+      } else if (round.nodeTargets > 0) {
+        // Confirmed targets turn Created into Assigned in the next round.
+        pending = true;
       }
     }
   } finally {
@@ -212,14 +272,24 @@ export async function runController(opts: ControllerOptions): Promise<void> {
   }
 
   async function runRound(): Promise<RoundResult> {
+    const nodes = new Map<string, string | undefined>();
+    if (nodeInformer) {
+      for (const n of nodeInformer.list()) {
+        const name = n.metadata?.name;
+        if (name !== undefined) nodes.set(name, (n as { spec?: { providerID?: string } }).spec?.providerID);
+      }
+    }
+    const identities = informers.identities.list();
+    const readiness = nodeState ? readyPairs(nodes, userAssignedIds(identities), nodeState.known) : undefined;
     const result = plan(
       {
         pods: informers.pods.list() as unknown as readonly MicPod[],
-        identities: informers.identities.list(),
+        identities,
         bindings: informers.bindings.list(),
         assigned: informers.assigned.list(),
+        ...(readiness ? { nodesReady: readiness.ready, nodesUnknown: readiness.unknownNodes } : {}),
       },
-      { allowCrossNamespace: opts.allowCrossNamespace === true },
+      { allowCrossNamespace: opts.allowCrossNamespace === true, preassigned: nodeState === undefined },
     );
     const seen = new Set<string>();
     for (const bad of result.invalid) {
@@ -255,12 +325,151 @@ export async function runController(opts: ControllerOptions): Promise<void> {
         }
       }
     }
+    const node =
+      nodeState && !signal.aborted
+        ? await nodeState.assign(result.nodeIdentities, nodes, signal)
+        : { targets: 0, failures: 0 };
     return {
       actions: result.actions.length,
       applied: counts.applied,
       conflicts: counts.conflict,
       failed: counts.failed,
       invalid: result.invalid.length,
+      nodeTargets: node.targets,
+      nodeFailures: node.failures,
     };
   }
+}
+
+/** Resource IDs of the user-assigned identities (type 0) among raw AzureIdentity objects. */
+function userAssignedIds(identities: readonly KubeObject[]): string[] {
+  const out: string[] = [];
+  for (const i of identities) {
+    const spec = (i as { spec?: { type?: unknown; resourceID?: unknown } }).spec;
+    if (spec?.type === 0 && typeof spec.resourceID === 'string' && spec.resourceID !== '')
+      out.push(spec.resourceID);
+  }
+  return out;
+}
+
+interface NodeState {
+  /** Target key -> normalized IDs seen there by the last successful read or update. */
+  readonly known: Map<string, Set<string>>;
+  /** When the earliest backed-off target or drift check is due (epoch ms), if any. */
+  nextDueAt(): number | undefined;
+  assign(
+    nodeIdentities: ReadonlyMap<string, ReadonlySet<string>>,
+    nodes: ReadonlyMap<string, string | undefined>,
+    signal: AbortSignal,
+  ): Promise<{ targets: number; failures: number }>;
+}
+
+async function createNodeState(na: NodeAssignmentOptions, log: Logger): Promise<NodeState> {
+  const driftMs = na.driftCheckMs ?? 180_000;
+  const baseMs = na.backoffBaseMs ?? 2000;
+  const maxMs = na.backoffMaxMs ?? 300_000;
+  const concurrency = Math.max(1, na.concurrency ?? 4);
+  const immutable = new Set((na.immutable ?? []).map(normalizeId));
+  const known = new Map<string, Set<string>>();
+  const readAt = new Map<string, number>();
+  const backoff = new Map<string, { failures: number; dueAt: number }>();
+  const unresolvedLogged = new Set<string>();
+  let added = new Map<string, Set<string>>();
+  if (na.ledger) {
+    try {
+      added = await na.ledger.load();
+    } catch (err) {
+      // Without the ledger podsec removes nothing (it cannot tell its own additions), which is safe.
+      log.warn({ err: message(err) }, 'node assignment ledger unreadable; removing nothing until saved');
+    }
+  }
+
+  async function applyDecision(d: TargetDecision, signal: AbortSignal): Promise<boolean> {
+    const outcome = await na.assigner.apply({ target: d.target, add: d.desired, remove: d.remove }, signal);
+    const now = Date.now();
+    if (!outcome.ok) {
+      const prev = backoff.get(d.key)?.failures ?? 0;
+      const delay = Math.max(outcome.retryAfterMs ?? 0, Math.min(maxMs, baseMs * 2 ** prev));
+      backoff.set(d.key, { failures: prev + 1, dueAt: now + delay });
+      log.warn(
+        {
+          target: d.key,
+          nodes: d.nodes,
+          failures: prev + 1,
+          retryInMs: delay,
+          status: outcome.status,
+          err: scrubSecrets(outcome.error),
+        },
+        'node assignment failed; its assignments stay Created',
+      );
+      return false;
+    }
+    backoff.delete(d.key);
+    known.set(d.key, new Set(outcome.present));
+    readAt.set(d.key, now);
+    const mine = new Set(added.get(d.key) ?? []);
+    for (const id of outcome.added) mine.add(normalizeId(id));
+    for (const id of outcome.removed) mine.delete(id);
+    for (const id of mine) if (!outcome.present.has(id)) mine.delete(id);
+    if (mine.size > 0) added.set(d.key, mine);
+    else added.delete(d.key);
+    if (outcome.updated) {
+      log.info(
+        {
+          target: d.key,
+          nodes: d.nodes,
+          added: outcome.added.length,
+          removed: outcome.removed.length,
+        },
+        'node identities updated',
+      );
+    }
+    return true;
+  }
+
+  return {
+    known,
+    nextDueAt() {
+      let min: number | undefined;
+      for (const b of backoff.values()) min = min === undefined ? b.dueAt : Math.min(min, b.dueAt);
+      for (const at of readAt.values()) min = min === undefined ? at + driftMs : Math.min(min, at + driftMs);
+      return min;
+    },
+    async assign(nodeIdentities, nodes, signal) {
+      const now = Date.now();
+      const verify = new Set<string>();
+      for (const [key, at] of readAt) if (now - at >= driftMs) verify.add(key);
+      const decided = planNodeAssignments({ nodeIdentities, nodes, known, added, immutable, verify });
+      for (const u of decided.unresolved) {
+        const key = `${u.node}|${u.reason}`;
+        if (unresolvedLogged.has(key)) continue;
+        unresolvedLogged.add(key);
+        log.warn(
+          { node: u.node, reason: u.reason },
+          'cannot find the VM or scale set of this node; its user-assigned identities stay Created',
+        );
+      }
+      const due = decided.targets.filter((d) => (backoff.get(d.key)?.dueAt ?? 0) <= now);
+      let targets = 0;
+      let failures = 0;
+      const ledgerBefore = JSON.stringify([...added].map(([k, v]) => [k, [...v].sort()]).sort());
+      for (let i = 0; i < due.length && !signal.aborted; i += concurrency) {
+        const batch = due.slice(i, i + concurrency);
+        const results = await Promise.all(batch.map((d) => applyDecision(d, signal)));
+        for (const ok of results) {
+          if (ok) targets += 1;
+          else failures += 1;
+        }
+      }
+      const ledgerAfter = JSON.stringify([...added].map(([k, v]) => [k, [...v].sort()]).sort());
+      if (na.ledger && ledgerAfter !== ledgerBefore) {
+        try {
+          await na.ledger.save(added);
+        } catch (err) {
+          log.warn({ err: message(err) }, 'node assignment ledger not saved; retrying next round');
+        }
+      }
+      return { targets, failures };
+    },
+  };
 }

@@ -153,11 +153,13 @@ describe('planNodeAssignments', () => {
 
   it('readyPairs: confirmed pairs spelled as the identities spell them, and nodes never read', () => {
     const r = readyPairs(
-      ids({ n1: [mi('A'), mi('b')], n2: [mi('a')], s0: [mi('b')] }),
       base.nodes,
+      [mi('A'), mi('b'), mi('a'), mi('c')],
       sets({ [vmKey('vm1')]: [mi('a')], [ssKey('pool')]: [mi('b')] }),
     );
-    expect([...r.ready].sort()).toEqual([`n1|${mi('A')}`, `s0|${mi('b')}`]);
+    expect([...r.ready].sort()).toEqual(
+      [`n1|${mi('A')}`, `n1|${mi('a')}`, `s0|${mi('b')}`, `s1|${mi('b')}`].sort(),
+    );
     expect([...r.unknownNodes]).toEqual(['n2']);
   });
 });

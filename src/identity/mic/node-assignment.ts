@@ -202,17 +202,26 @@ export function planNodeAssignments(input: NodeAssignmentInput): NodeAssignmentP
 }
 
 /**
- * The "node|resourceID" pairs (resource IDs as the identities spell them) confirmed present on each
- * node's target: the reconcile's `nodesReady`. `identityIds` are the type 0 resource IDs in use.
+ * The reconcile's `nodesReady`: "node|resourceID" for every type 0 identity (`resourceIds`, spelled
+ * as the identities spell them) that the last read of the node's target showed present; and
+ * `unknownNodes`, the nodes whose target was never read (their confirmed assignments are kept as
+ * they are until it is).
  */
 export function readyPairs(
-  nodeIdentities: ReadonlyMap<string, ReadonlySet<string>>,
   nodes: ReadonlyMap<string, string | undefined>,
+  resourceIds: Iterable<string>,
   known: ReadonlyMap<string, ReadonlySet<string>>,
 ): { ready: Set<string>; unknownNodes: Set<string> } {
+  const spellings = new Map<string, string[]>();
+  for (const id of resourceIds) {
+    const n = normalizeId(id);
+    const list = spellings.get(n);
+    if (!list) spellings.set(n, [id]);
+    else if (!list.includes(id)) list.push(id);
+  }
   const ready = new Set<string>();
   const unknownNodes = new Set<string>();
-  for (const [node, ids] of nodeIdentities) {
+  for (const node of nodes.keys()) {
     const target = nodeTargetOf(nodes, node);
     if (typeof target === 'string') continue;
     const present = known.get(targetKey(target));
@@ -220,7 +229,7 @@ export function readyPairs(
       unknownNodes.add(node);
       continue;
     }
-    for (const id of ids) if (present.has(normalizeId(id))) ready.add(`${node}|${id}`);
+    for (const n of present) for (const id of spellings.get(n) ?? []) ready.add(`${node}|${id}`);
   }
   return { ready, unknownNodes };
 }

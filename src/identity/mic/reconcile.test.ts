@@ -656,3 +656,39 @@ describe('reconcile under churn', () => {
     expect(nonEmpty).toBeGreaterThan(30);
   });
 });
+
+describe('reconcile: node assignment inputs and outputs', () => {
+  const base = { pods: [pod('web'), pod('api', { node: 'n2' })], bindings: [binding('db-binding', 'db')] };
+
+  it('preassigned (managed mode, no Resource Manager): a user-assigned identity is Assigned at once', () => {
+    const out = reconcile(snap({ ...base, identities: [msi('db')] }), { ...NAMESPACED, preassigned: true });
+    expect(summary(out)).toEqual(['create app/api-app-db n2 Assigned', 'create app/web-app-db n1 Assigned']);
+  });
+
+  it('nodeIdentities lists the type 0 resource IDs each node needs, and nothing for service principals', () => {
+    const withMsi = plan(snap({ ...base, identities: [msi('db')] }), NAMESPACED);
+    expect(withMsi.nodeIdentities).toEqual(
+      new Map([
+        ['n1', new Set([resourceId('db')])],
+        ['n2', new Set([resourceId('db')])],
+      ]),
+    );
+    expect(plan(snap({ ...base, identities: [sp('db')] }), NAMESPACED).nodeIdentities.size).toBe(0);
+  });
+
+  it('a node not read yet keeps a confirmed assignment instead of flipping it back to Created', () => {
+    const ready = new Set([`n1|${resourceId('db')}`, `n2|${resourceId('db')}`]);
+    const store = settled(snap({ ...base, identities: [msi('db')], nodesReady: ready }));
+    const after = reconcile(
+      snap({
+        ...base,
+        identities: [msi('db')],
+        assigned: store,
+        nodesReady: new Set(),
+        nodesUnknown: new Set(['n1']),
+      }),
+      NAMESPACED,
+    );
+    expect(summary(after)).toEqual(['update-status app/api-app-db Created']);
+  });
+});

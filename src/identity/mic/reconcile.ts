@@ -16,7 +16,10 @@
  *   pod yield one, carrying the first binding by (namespace, name), as upstream sorts them;
  * - status Assigned once usable on the pod's node: identities that need no node assignment
  *   (service principals, served by podsec's issuer or Azure AD) at once; user-assigned managed
- *   identities (type 0) once `nodesReady` holds "node|resourceID"; otherwise Created.
+ *   identities (type 0) once `nodesReady` holds "node|resourceID"; otherwise Created. With
+ *   `preassigned` (managed mode, or no Resource Manager configured) type 0 is Assigned at once too.
+ * - `nodeIdentities` in the plan tells node assignment (node-assignment.ts) which user-assigned
+ *   identities each node needs; the controller feeds back what it confirmed as `nodesReady`.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -55,11 +58,22 @@ export interface MicSnapshot {
    * stays Assigned, and everything else waits in Created.
    */
   nodesReady?: ReadonlySet<string>;
+  /**
+   * Nodes whose assignments are not known yet (their VM was not read since the controller started):
+   * for these the no-information rule applies even when `nodesReady` is given, so a restart does
+   * not flip confirmed assignments back to Created.
+   */
+  nodesUnknown?: ReadonlySet<string>;
 }
 
 export interface MicOptions {
   /** Upstream's behaviour: a binding matches pods in every namespace. Off by default. */
   allowCrossNamespace: boolean;
+  /**
+   * User-assigned identities are already attached to every node (upstream's managed mode, or no
+   * Resource Manager configured): type 0 assignments are Assigned at once, like the others.
+   */
+  preassigned?: boolean | undefined;
 }
 
 export type DeleteReason = 'not-desired' | 'duplicate' | 'malformed' | 'moved-namespace' | 'terminating';
@@ -88,6 +102,11 @@ export interface InvalidResource {
 export interface ReconcilePlan {
   actions: Action[];
   invalid: InvalidResource[];
+  /**
+   * Node name -> resource IDs of the user-assigned identities (type 0) its desired assignments use:
+   * what node assignment must attach (node-assignment.ts).
+   */
+  nodeIdentities: Map<string, Set<string>>;
 }
 
 /** Phases in which a scheduled pod may still ask for tokens. An unreported phase counts as Pending. */
@@ -204,6 +223,23 @@ export function plan(snapshot: MicSnapshot, options: MicOptions): ReconcilePlan 
     }
   }
 
+  const nodeIdentities = new Map<string, Set<string>>();
+  for (const want of desired.values()) {
+    const id = want.identity.spec.resourceID;
+    if (!identityNeedsNode(want.identity) || id === undefined || id === '') continue;
+    const set = nodeIdentities.get(want.node);
+    if (set) set.add(id);
+    else nodeIdentities.set(want.node, new Set([id]));
+  }
+  const status = (want: Desired, existing?: AzureAssignedIdentity): AssignedStatus =>
+    options.preassigned === true
+      ? 'Assigned'
+      : statusFor(
+          want,
+          existing,
+          snapshot.nodesUnknown?.has(want.node) === true ? undefined : snapshot.nodesReady,
+        );
+
   // Current objects grouped by the (pod, identity) they serve.
   const actions: Action[] = [];
   const deletes: Action[] = [];
@@ -273,7 +309,7 @@ export function plan(snapshot: MicSnapshot, options: MicOptions): ReconcilePlan 
       creates.push(want);
       continue;
     }
-    const object = build(want, ns, keep.metadata.name, statusFor(want, keep, snapshot.nodesReady), keep);
+    const object = build(want, ns, keep.metadata.name, status(want, keep), keep);
     if (!sameContent(keep, object)) actions.push({ type: 'update', object });
     else if (keep.status.status !== object.status.status) {
       const a: Action = {
@@ -301,10 +337,10 @@ export function plan(snapshot: MicSnapshot, options: MicOptions): ReconcilePlan 
     taken.add(`${ns}/${name}`);
     actions.push({
       type: 'create',
-      object: build(want, ns, name, statusFor(want, undefined, snapshot.nodesReady)),
+      object: build(want, ns, name, status(want)),
     });
   }
-  return { actions: [...deletes, ...actions], invalid };
+  return { actions: [...deletes, ...actions], invalid, nodeIdentities };
 }
 
 /** The reconcile: only the actions (see `plan` for the invalid resources). */
