@@ -134,6 +134,14 @@ http.createServer((req, res) => {
 }).listen(80, '169.254.169.254', () => console.log('READY'));
 `;
 
+const KUBE_PROXY_LIKE = `table ip lab-kube-proxy {
+  chain prerouting {
+    type nat hook prerouting priority dstnat; policy accept;
+    ip daddr 169.254.169.254 tcp dport 80 dnat to 169.254.169.254:80
+  }
+}
+`;
+
 const children: ChildProcess[] = [];
 
 function ip(...args: string[]): void {
@@ -241,6 +249,10 @@ async function addStandInImds(): Promise<string[]> {
   inNs(NS.imds, 'ip', 'link', 'set', 'eth0', 'up');
   inNs(NS.imds, 'ip', 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link');
   inNs(NS.imds, 'ip', 'route', 'add', 'default', 'via', '169.254.1.1');
+  // A kube-proxy-like DNAT of the same traffic at the usual priority (dstnat): podsec's chain runs
+  // before it and wins. Being a nat chain, it also turns conntrack on in the node namespace, as
+  // kube-proxy does on a real node, so connections opened before the redirect are tracked.
+  execFileSync('ip', ['netns', 'exec', NS.node, 'nft', '-f', '-'], { input: KUBE_PROXY_LIKE });
   const hits: string[] = [];
   const child = spawn(
     'ip',
@@ -274,6 +286,22 @@ async function addStandInImds(): Promise<string[]> {
 function nftTable(): string | undefined {
   const r = tryInNs(NS.node, 'nft', 'list', 'table', 'ip', 'podsec-nmi');
   return r.status === 0 ? r.stdout : undefined;
+}
+
+/** Tracked tcp connections to 169.254.169.254:80 in the node namespace. */
+function metadataConntrack(): string[] {
+  const r = tryInNs(
+    NS.node,
+    'conntrack',
+    '-L',
+    '-p',
+    'tcp',
+    '--orig-dst',
+    '169.254.169.254',
+    '--dport',
+    '80',
+  );
+  return r.stdout.split('\n').filter((l) => l.includes('dst=169.254.169.254'));
 }
 
 const ENV_READY = missing.length === 0;
@@ -327,7 +355,9 @@ describe.skipIf(!ENV_READY && process.env['CI'] !== 'true')('NMI --redirect in n
     expect(imdsHits[0]).toContain(POD_IP.unbound);
   }, 15_000);
 
-  it('the NMI starts in the node namespace with --redirect and installs the DNAT', async () => {
+  it('the NMI starts in the node namespace with --redirect, installs the DNAT and flushes conntrack', async () => {
+    // The baseline's connection is still tracked (TIME_WAIT): a stale entry the install must flush.
+    expect(metadataConntrack()).not.toHaveLength(0);
     const args = [
       bin,
       'identity',
@@ -368,6 +398,7 @@ describe.skipIf(!ENV_READY && process.env['CI'] !== 'true')('NMI --redirect in n
     expect(table).toContain(`dnat to ${NODE_IP}:${NMI_PORT}`);
     expect(table).toContain(`iifname "vp${TAG}*"`);
     expect(table).toContain('priority dstnat - 10');
+    expect(metadataConntrack()).toEqual([]);
   }, 30_000);
 
   it('(a) a bound pod: the unmodified ManagedIdentityCredential, no override, gets a JWKS-verified token', async () => {
