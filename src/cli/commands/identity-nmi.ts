@@ -153,13 +153,12 @@ export async function startIdentityNmi(
       kind: 'AzureAssignedIdentity',
     });
     const identities = source.informer({ apiVersion: 'aadpodidentity.k8s.io/v1', kind: 'AzureIdentity' });
-    // Not awaited: until it syncs no pod is exempt, which refuses rather than widens.
     const exceptions = source.informer({
       apiVersion: 'aadpodidentity.k8s.io/v1',
       kind: 'AzurePodIdentityException',
     });
     await withTimeout(
-      Promise.all([pods.synced, assigned.synced, identities.synced]),
+      Promise.all([pods.synced, assigned.synced, identities.synced, exceptions.synced]),
       runtime.syncTimeoutMs ?? 60_000,
       'the pod and identity caches',
     );
