@@ -78,11 +78,13 @@ describe.runIf(kubectlSuiteRuns('deploy self-scan'))('podsec scans its own manif
   const AGENTS = [
     {
       name: 'podsec-nmi',
+      dir: 'deploy/identity',
       checks: ['capabilities_restricted', 'hostNamespaces', 'runAsNonRoot', 'runAsUser'],
       capabilities: ['NET_ADMIN'],
     },
     {
       name: 'podsec-network-agent',
+      dir: 'deploy/node-agents',
       checks: [
         'capabilities_restricted',
         'capabilities_restricted',
@@ -95,7 +97,7 @@ describe.runIf(kubectlSuiteRuns('deploy self-scan'))('podsec scans its own manif
   ] as const;
 
   it.each(AGENTS)('node agent $name is denied at restricted, for exactly its needs', async (agent) => {
-    const report = await scanRestricted(renderedFile('deploy/node-agents'));
+    const report = await scanRestricted(renderedFile(agent.dir));
     expect(report.errors).toEqual([]);
     const r = workloads(report).find((x) => x.name === agent.name);
     expect(r?.status).toBe('denied');
@@ -107,7 +109,7 @@ describe.runIf(kubectlSuiteRuns('deploy self-scan'))('podsec scans its own manif
   it.each(AGENTS)(
     'node agent $name passes with deploy/podsec-self.yaml, every exemption named',
     async (agent) => {
-      const report = await scanWithConfig(renderedFile('deploy/node-agents'), selfConfig);
+      const report = await scanWithConfig(renderedFile(agent.dir), selfConfig);
       expect(report.errors).toEqual([]);
       const r = workloads(report).find((x) => x.name === agent.name);
       // podsec-node's own PSA labels warn and audit at restricted (the namespace manifest is in the
@@ -127,7 +129,7 @@ describe.runIf(kubectlSuiteRuns('deploy self-scan'))('podsec scans its own manif
     const file = join(work, 'intruder.yaml');
     writeFileSync(
       file,
-      render('deploy/node-agents').replaceAll(
+      render('deploy/identity').replaceAll(
         'app.kubernetes.io/component: nmi',
         'app.kubernetes.io/component: other',
       ),
