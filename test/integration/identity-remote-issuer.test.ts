@@ -7,7 +7,8 @@
  * SAFETY: AZURE_POD_IDENTITY_AUTHORITY_HOST is set before any credential exists, retries are off,
  * and every non-loopback connect in this worker is refused and fails the test.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,11 +21,9 @@ import {
   type RunningNmi,
 } from '../../src/cli/commands/identity-nmi.js';
 import { verifyToken } from '../../src/identity/issuer/index.js';
-import {
-  generateCertificates,
-  generateClientCa,
-  generateNmiClientCertificate,
-} from '../../src/lib/tls/index.js';
+import { runCerts } from '../../src/cli/commands/certs.js';
+import { createHttpsIssuerClient } from '../../src/identity/nmi/issuer-https.js';
+import { generateCertificates } from '../../src/lib/tls/index.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { installLoopbackGuard, type LoopbackGuard } from '../support/loopback-guard.js';
 
@@ -100,19 +99,28 @@ beforeAll(async () => {
     namespace: 'test',
     localhost: true,
   });
-  const clientCa = await generateClientCa();
-  const a = await generateNmiClientCertificate(clientCa, 'node-a');
   const pem: Record<string, string> = {
     'issuer-ca.crt': serving.caCert,
     'issuer.crt': serving.cert,
     'issuer.key': serving.key,
-    'client-ca.crt': clientCa.cert,
-    'nmi-node-a.crt': a.cert,
-    'nmi-node-a.key': a.key,
   };
   await mkdir(join(dir, 'tls'));
-  for (const name of Object.keys(pem)) files[name] = join(dir, 'tls', name);
+  for (const name of [
+    'client-ca.crt',
+    'client-ca.key',
+    'nmi-node-a.crt',
+    'nmi-node-a.key',
+    ...Object.keys(pem),
+  ]) {
+    files[name] = join(dir, 'tls', name);
+  }
   for (const [name, text] of Object.entries(pem)) await writeFile(files[name] ?? '', text, { mode: 0o600 });
+  // the client CA and node-a's certificate as an operator makes them
+  const code = await runCerts(
+    { out: join(dir, 'tls'), service: 'podsec-webhook', namespace: 'podsec-system', nmiClients: ['node-a'] },
+    { stdout: { write: () => true } },
+  );
+  expect(code).toBe(0);
   issuer = await startIdentityIssuer(
     {
       tlsCert: files['issuer.crt'] ?? '',
@@ -241,5 +249,50 @@ describe('NMI --token-provider issuer=URL over mutual TLS', () => {
     expect(r.status).toBe(503);
     expect(r.body).toMatchObject({ error: 'temporarily_unavailable' });
     expect(Number(r.retryAfter)).toBeGreaterThan(0);
+  });
+
+  it('podsec certs --nmi-client adds node-b from the same client CA, and the issuer sees it as node-b', async () => {
+    const tls = join(dir, 'tls');
+    const caBefore = await readFile(files['client-ca.crt'] ?? '', 'utf8');
+    const lines: string[] = [];
+    const code = await runCerts(
+      { out: tls, service: 'podsec-webhook', namespace: 'podsec-system', nmiClients: ['node-b'] },
+      { stdout: { write: (t: string) => lines.push(t) } },
+    );
+    expect(code).toBe(0);
+    expect(lines.join('')).toContain('using the client CA');
+    expect(await readFile(files['client-ca.crt'] ?? '', 'utf8')).toBe(caBefore);
+    const certB = await readFile(join(tls, 'nmi-node-b.crt'), 'utf8');
+    expect(new X509Certificate(certB).checkIssued(new X509Certificate(caBefore))).toBe(true);
+    expect((await stat(join(tls, 'nmi-node-b.key'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(tls, 'client-ca.key'))).mode & 0o777).toBe(0o600);
+    const client = createHttpsIssuerClient({
+      url: new URL(issuer.baseUrl),
+      tls: {
+        ca: await readFile(files['issuer-ca.crt'] ?? '', 'utf8'),
+        cert: certB,
+        key: await readFile(join(tls, 'nmi-node-b.key'), 'utf8'),
+      },
+    });
+    try {
+      expect(await client.whoami()).toEqual({
+        ok: true,
+        value: { node: 'node-b', method: 'client-certificate' },
+      });
+      const minted = await client.mint({
+        clientId: ID_B,
+        resource: 'api://db',
+        identity: { namespace: 'apps', name: 'id-b' },
+      });
+      expect('accessToken' in minted).toBe(true);
+      const refused = await client.mint({
+        clientId: ID_A,
+        resource: 'api://db',
+        identity: { namespace: 'apps', name: 'id-a' },
+      });
+      expect(refused).toMatchObject({ refused: true, status: 403, error: 'forbidden' });
+    } finally {
+      client.close();
+    }
   });
 });

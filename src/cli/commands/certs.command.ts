@@ -25,6 +25,11 @@ export function defineCerts(program: Command): void {
     .option('--state <dir>', 'with --patch-webhooks: a state directory instead of the API server')
     .option('--kubeconfig <file>', 'with --patch-webhooks: kubeconfig for the API server')
     .option('--context <name>', 'with --patch-webhooks: kubeconfig context')
+    .option(
+      '--nmi-client <node...>',
+      'instead: client certificates for the NMIs of these nodes (nmi-<node>.crt/.key, CN podsec-nmi:<node>) from the ' +
+        "client CA in --out (client-ca.crt/.key, created when absent); the issuer's --client-ca is client-ca.crt",
+    )
     .action(async (opts: Record<string, unknown>) => {
       const { runCerts } = await import('./certs.js');
       const str = (k: string): string | undefined => (typeof opts[k] === 'string' ? opts[k] : undefined);
@@ -40,6 +45,7 @@ export function defineCerts(program: Command): void {
         state: str('state'),
         kubeconfig: str('kubeconfig'),
         context: str('context'),
+        nmiClients: Array.isArray(opts['nmiClient']) ? (opts['nmiClient'] as string[]) : undefined,
       });
     });
 }

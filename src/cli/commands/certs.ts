@@ -11,9 +11,14 @@ import type { ClusterSource } from '../../kube/cluster-source/types.js';
 import type { KubeObject } from '../../kube/types.js';
 import { PodsecError, UsageError } from '../../lib/errors.js';
 import {
+  checkKeyPair,
   generateCertificates,
+  generateClientCa,
+  generateNmiClientCertificate,
+  isNodeName,
   writeFileAtomic,
   KEY_ALGORITHMS,
+  type ClientCa,
   type KeyAlgorithm,
 } from '../../lib/tls/index.js';
 import { EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
@@ -30,6 +35,8 @@ export interface CertsOptions {
   readonly state?: string | undefined;
   readonly kubeconfig?: string | undefined;
   readonly context?: string | undefined;
+  /** --nmi-client: write NMI client certificates for these nodes (and nothing else). */
+  readonly nmiClients?: readonly string[] | undefined;
 }
 
 export interface CertsRuntime {
@@ -181,9 +188,79 @@ async function defaultOpenSource(o: {
   return openClusterSource(o);
 }
 
+async function readIfPresent(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new PodsecError('INPUT_UNREADABLE', `cannot read ${file}`, { cause: err });
+  }
+}
+
+/**
+ * `--nmi-client`: the client CA in --out is reused (so certificates of nodes added later chain to
+ * the CA the issuer already trusts) or created; one certificate and key per node. Nothing else
+ * in --out is touched.
+ */
+async function writeNmiClients(
+  opts: CertsOptions,
+  days: number,
+  out: { write(text: string): unknown },
+): Promise<number> {
+  const nodes = [...new Set(opts.nmiClients ?? [])];
+  const bad = nodes.filter((n) => !isNodeName(n));
+  if (bad.length > 0) {
+    throw new UsageError(
+      `--nmi-client takes node names (lower-case DNS names), got ${bad.map((b) => `"${b}"`).join(', ')}`,
+    );
+  }
+  if (opts.inject !== undefined || opts.patchWebhooks === true || opts.localhost === true) {
+    throw new UsageError(
+      '--nmi-client writes client certificates only: drop --inject, --patch-webhooks and --localhost',
+    );
+  }
+  const caCertFile = join(opts.out, 'client-ca.crt');
+  const caKeyFile = join(opts.out, 'client-ca.key');
+  await mkdir(opts.out, { recursive: true, mode: 0o755 });
+  const existingCert = await readIfPresent(caCertFile);
+  const existingKey = await readIfPresent(caKeyFile);
+  let ca: ClientCa;
+  if (existingCert !== undefined && existingKey !== undefined) {
+    const check = checkKeyPair(existingCert, existingKey);
+    if (!check.ok) throw new UsageError(`${caCertFile} and ${caKeyFile} cannot be used: ${check.message}`);
+    ca = { cert: existingCert, key: existingKey };
+    out.write(`using the client CA in ${caCertFile}\n`);
+  } else if (existingCert !== undefined || existingKey !== undefined) {
+    throw new UsageError(
+      `${opts.out} holds only one of client-ca.crt and client-ca.key: restore the other or remove both`,
+    );
+  } else {
+    ca = await generateClientCa();
+    await writeFileAtomic(caCertFile, ca.cert, 0o644);
+    await writeFileAtomic(caKeyFile, ca.key, 0o600);
+    await chmod(caKeyFile, 0o600);
+    out.write(
+      `wrote ${caCertFile} and ${caKeyFile} (give ${caCertFile} to podsec identity issuer --client-ca)\n`,
+    );
+  }
+  for (const node of nodes) {
+    const c = await generateNmiClientCertificate(ca, node, { days });
+    const certFile = join(opts.out, `nmi-${node}.crt`);
+    const keyFile = join(opts.out, `nmi-${node}.key`);
+    await writeFileAtomic(certFile, c.cert, 0o644);
+    await writeFileAtomic(keyFile, c.key, 0o600);
+    await chmod(keyFile, 0o600);
+    out.write(
+      `wrote ${certFile} and ${keyFile} for node ${node} (valid until ${c.notAfter.toISOString()})\n`,
+    );
+  }
+  return EXIT_OK;
+}
+
 export async function runCerts(opts: CertsOptions, runtime: CertsRuntime = {}): Promise<number> {
   const out = runtime.stdout ?? process.stdout;
   const days = parseDays(opts.days);
+  if (opts.nmiClients !== undefined) return writeNmiClients(opts, days, out);
   const algorithm = parseAlgorithm(opts.algorithm);
   for (const [flag, value] of [
     ['--service', opts.service],
