@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { buildProgram } from '../../src/cli/main.js';
 import { buildReport } from '../../src/cli/commands/scan.js';
+import { redirectSettingsFromFlags } from '../../src/identity/nmi/redirect/flags.js';
 import { compilePolicy, loadConfigFile, parseVersion, policyFromLevel } from '../../src/policy/index.js';
 import { find, kubectlSuiteRuns, render, renderObjects, repoRoot, type K8sObject } from './kustomize.js';
 
@@ -339,6 +340,18 @@ describe.runIf(kubectlSuiteRuns('deploy/identity'))('deploy/identity', () => {
       if (option?.argChoices !== undefined) expect(option.argChoices).toContain(value);
       if (option?.required === true) expect(value, flag).toBeDefined();
     }
+  });
+
+  it("the NMI's redirect flags pass the NMI's own checks once the downward API fills them in", () => {
+    const nmiArgs = args(objs(), 'DaemonSet', 'podsec-nmi').map((a) => a.replace('$(NODE_IP)', '10.240.0.4'));
+    const value = (flag: string) => nmiArgs.find((a) => a.startsWith(`${flag}=`))?.split('=')[1];
+    const settings = redirectSettingsFromFlags({
+      listenAddress: value('--listen-address') ?? '',
+      port: Number(value('--port')),
+      redirectInterval: value('--redirect-interval'),
+    });
+    expect(settings.config.targetAddress).toBe('10.240.0.4');
+    expect(settings.config.targetPort).toBe(2579);
   });
 
   describe('scanned', () => {

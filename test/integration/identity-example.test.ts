@@ -78,6 +78,10 @@ describe.skipIf(!existsSync(bin))('examples/identity, run as a user runs it', ()
     expect(r.stdout).not.toMatch(/^FAIL/m);
     expect(r.stdout).toContain('demo: every outcome as expected');
     expect(r.code).toBe(0);
+    // `identity up` stopped on SIGTERM with exit code 0 (the demo reports any other exit).
+    expect(r.stdout).not.toContain('podsec identity up exited');
+    // Nothing to warn about: the issuer saw the identity's Secret before judging the identity.
+    expect(r.stderr).toBe('');
     // The token itself is never printed.
     expect(r.stdout).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ/);
     expect(assignments(state)).toEqual(['orders-api-orders-orders-db-reader.json']);
