@@ -2,6 +2,7 @@
 export { AzureTokenProvider } from './azure-token-provider.js';
 export type { AzureTokenProviderOptions } from './azure-token-provider.js';
 export {
+  AZURE_CLOUD_AUTHORITY_HOSTS,
   DEFAULT_AUTHORITY_HOST,
   CERTIFICATE_PASSWORD_KEY,
   MsalTokenProvider,

@@ -175,6 +175,26 @@ describe('MsalTokenProvider against podsec issuer on loopback HTTPS', () => {
         adEndpoint: 'http://127.0.0.1:1/',
       }),
     );
+    identities.set(
+      'elsewhere',
+      azureIdentity('elsewhere', {
+        type: 1,
+        clientID: SECRET_APP,
+        tenantID: TENANT,
+        clientPassword: ref('sp-secret'),
+        adEndpoint: 'https://attacker.example/',
+      }),
+    );
+    identities.set(
+      'explicit',
+      azureIdentity('explicit', {
+        type: 1,
+        clientID: SECRET_APP,
+        tenantID: TENANT,
+        clientPassword: ref('sp-secret'),
+        adEndpoint: `https://${host}`,
+      }),
+    );
     secrets.set('sp-secret', secret('sp-secret', { clientSecret: SECRET_VALUE }));
     secrets.set('cert-secret', secret('cert-secret', { certificate: `${app.cert}\n${app.key}` }));
     secrets.set('wrong-key', secret('wrong-key', { password: SECRET_VALUE }));
@@ -288,6 +308,12 @@ describe('MsalTokenProvider against podsec issuer on loopback HTTPS', () => {
       status: 500,
       description: /adEndpoint must be an https/,
     },
+    {
+      name: 'adEndpoint on a host that is neither --authority-host nor an Azure cloud is refused',
+      identity: nmiIdentity('elsewhere', 1, SECRET_APP),
+      status: 500,
+      description: /adEndpoint host attacker\.example is neither --authority-host nor an Azure cloud/,
+    },
   ];
   for (const c of refusals) {
     it(c.name, async () => {
@@ -297,6 +323,11 @@ describe('MsalTokenProvider against podsec issuer on loopback HTTPS', () => {
       expect(r.ok ? '' : r.description).not.toContain(SECRET_VALUE);
     });
   }
+
+  it('adEndpoint naming the configured authority host is used', async () => {
+    const r = await provider.getToken(nmiIdentity('explicit', 1, SECRET_APP), 'api://orders');
+    await verified(r, 'api://orders');
+  });
 
   it('issuer down: 503 with Retry-After', async () => {
     const down = new MsalTokenProvider({

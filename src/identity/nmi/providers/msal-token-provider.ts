@@ -20,9 +20,24 @@ import type { NmiIdentity, TokenProvider, TokenResult } from '../types.js';
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com/';
 /** Optional Secret key with the passphrase of an encrypted private key (type 2), as upstream. */
 export const CERTIFICATE_PASSWORD_KEY = 'password';
+/**
+ * The Azure clouds' authority hosts an AzureIdentity's spec.adEndpoint may name. Any other host is
+ * refused: the NMI sends the credential to that host, and whoever may write an AzureIdentity must
+ * not be able to point a Secret they cannot read (clientPassword may name another namespace) at a
+ * server of their choosing. Other authorities are configured by the operator (--authority-host).
+ */
+export const AZURE_CLOUD_AUTHORITY_HOSTS = [
+  'login.microsoftonline.com',
+  'login.microsoftonline.us',
+  'login.chinacloudapi.cn',
+  'login.microsoftonline.de',
+] as const;
 
 export interface MsalTokenProviderOptions {
-  /** Azure AD (or podsec's issuer): `https://host[:port][/]`. An identity's spec.adEndpoint wins. */
+  /**
+   * Azure AD (or podsec's issuer): `https://host[:port][/]`. An identity's spec.adEndpoint wins,
+   * but only when its host is this one or a public Azure cloud's (AZURE_CLOUD_AUTHORITY_HOSTS).
+   */
   readonly authorityHost?: string | undefined;
   /** The AzureIdentity `namespace/name` (an informer cache). */
   readonly identity: (namespace: string, name: string) => KubeObject | undefined;
@@ -254,6 +269,12 @@ export class MsalTokenProvider implements TokenProvider {
     }
     const base = spec.adEndpoint === undefined ? this.defaultBase : authorityBase(spec.adEndpoint);
     if (base === undefined) return bad(`AzureIdentity ${at}: spec.adEndpoint must be an https:// URL`);
+    const allowed = [this.defaultBase.host, ...AZURE_CLOUD_AUTHORITY_HOSTS];
+    if (!allowed.includes(base.host.toLowerCase())) {
+      return bad(
+        `AzureIdentity ${at}: spec.adEndpoint host ${base.host} is neither --authority-host nor an Azure cloud's; refused so the credential is not sent there`,
+      );
+    }
     const authority = `${base.origin}${base.pathname.replace(/\/+$/, '')}/${served.tenantId}`;
     const common = { authority, knownHost: base.host, clientId: served.clientId };
     if (served.secret !== undefined)
