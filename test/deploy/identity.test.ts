@@ -311,6 +311,7 @@ describe.runIf(kubectlSuiteRuns('deploy/identity'))('deploy/identity', () => {
         '--node=$(NODE_NAME)',
         '--redirect',
         '--listen-address=$(NODE_IP)',
+        '--node-address=$(NODE_IP)',
       ]),
     );
     const env = get<{ name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[]>(c, 'env');
@@ -349,6 +350,7 @@ describe.runIf(kubectlSuiteRuns('deploy/identity'))('deploy/identity', () => {
       listenAddress: value('--listen-address') ?? '',
       port: Number(value('--port')),
       redirectInterval: value('--redirect-interval'),
+      nodeAddresses: [value('--node-address') ?? ''],
     });
     expect(settings.config.targetAddress).toBe('10.240.0.4');
     expect(settings.config.targetPort).toBe(2579);
