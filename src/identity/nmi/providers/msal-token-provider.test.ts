@@ -329,6 +329,27 @@ describe('MsalTokenProvider against podsec issuer on loopback HTTPS', () => {
     await verified(r, 'api://orders');
   });
 
+  it('Secret read failing or hanging: 503 naming the Secret, bounded', async () => {
+    for (const read of [() => Promise.reject(new Error('boom')), () => new Promise<never>(() => undefined)]) {
+      const p = new MsalTokenProvider({
+        authorityHost: `https://${host}/`,
+        identity: (_ns, name) => identities.get(name),
+        secret: read,
+        networkClient: network(
+          () => ca,
+          () => host,
+          attempted,
+        ),
+        timeoutMs: 50,
+      });
+      const r = await p.getToken(nmiIdentity('sp', 1, SECRET_APP), 'api://orders');
+      expect(r).toMatchObject({ ok: false, status: 503, retryAfterSeconds: 5 });
+      expect(r.ok ? '' : r.description).toMatch(
+        /Secret apps\/sp-secret \(key "clientSecret"\) of AzureIdentity apps\/sp could not be read/,
+      );
+    }
+  });
+
   it('issuer down: 503 with Retry-After', async () => {
     const down = new MsalTokenProvider({
       authorityHost: 'https://127.0.0.1:1/',

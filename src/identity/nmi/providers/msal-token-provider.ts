@@ -247,7 +247,14 @@ export class MsalTokenProvider implements TokenProvider {
     if (ref === undefined) return bad(`AzureIdentity ${at}: spec.clientPassword is required`);
     let secret: KubeObject | undefined;
     try {
-      secret = await this.options.secret(ref.namespace, ref.name);
+      // Bounded like the token request: a hung API server must not hold the caller.
+      let timer: NodeJS.Timeout | undefined;
+      secret = await Promise.race([
+        this.options.secret(ref.namespace, ref.name),
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error('timeout')), this.options.timeoutMs ?? 15_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
     } catch {
       return {
         ok: false,
