@@ -8,7 +8,8 @@
  *   orders-api (labelled aadpodidbinding: orders-api) gets a token and reads orders: 200; its
  *   token for another resource (api://billing) is refused by the orders API (401, audience)
  *   reporting (no label) gets no token (403), cannot borrow orders-api's identity by asking for
- *   its client_id (403), and the API refuses it without a token (401)
+ *   its client_id (403), and the API refuses it without a token (401); the node's own address
+ *   (127.0.0.1, where the NMI listens) is no pod either (403)
  *
  *   node examples/identity/demo.mjs                 starts everything, runs, stops (exit 0 = as expected)
  *   node examples/identity/demo.mjs --use-running   uses a `podsec identity up` already running
@@ -20,7 +21,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, URL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { decodeJwt } from 'jose';
@@ -118,6 +119,10 @@ async function run(endpoints, api, say) {
   expect(`${b.name} asks for orders-api's identity by client_id`, v.status, 403, JSON.stringify(v.body));
   const w = await get(`${api.url}/orders`, { localAddress: b.ip });
   expect(`${b.name} calls the orders API without a token`, w.status, 401, w.body.trim());
+  // The node itself (the address the NMI listens on) is no pod: refused too.
+  const node = { name: 'the node', ip: new URL(endpoints.nmiUrl).hostname };
+  const n = await askNmi(endpoints, node);
+  expect(`${node.name} (${node.ip}) asks the NMI for ${RESOURCE}`, n.status, 403, JSON.stringify(n.body));
   return outcomes.every(Boolean);
 }
 

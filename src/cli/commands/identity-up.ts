@@ -69,6 +69,7 @@ export interface RunningIdentityUp {
 /** podsec's files for this command, inside the directory source's own state directory. */
 export const UP_DIR = join('.podsec', 'identity-up');
 const TOKEN_PATH = '/metadata/identity/oauth2/token';
+const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 const WATCHED_KINDS = [
   { apiVersion: 'v1', kind: 'Pod' },
   { apiVersion: 'v1', kind: 'Secret' },
@@ -295,6 +296,8 @@ export async function startIdentityUp(
         keysDir,
         issuerUrl: issuer.baseUrl,
         logLevel: level,
+        // The listen address plays the node's own address: callers from it are refused (403).
+        nodeAddresses: WILDCARDS.has(host) ? undefined : [host],
       },
       { logger: log.child({ component: 'nmi' }), openSource: () => Promise.resolve(view) },
     );
