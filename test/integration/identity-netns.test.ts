@@ -10,7 +10,7 @@
  * namespaces with NO endpoint override. Proofs: a bound pod gets a JWKS-verified token, an
  * unbound pod a clear error, a deleted table is restored by the periodic check, a stopped NMI
  * leaves pods rejected at once (never passed to the stand-in IMDS), and --cleanup removes the table.
- * Needs root, ip, nft and conntrack: skipped loudly without them, a failure when CI=true.
+ * Needs root, ip, nft, conntrack and setpriv: skipped loudly without them, a failure when CI=true.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -29,7 +29,7 @@ function hasCommand(cmd: string): boolean {
 
 const missing = [
   ...(process.getuid?.() === 0 ? [] : ['root']),
-  ...['ip', 'nft', 'conntrack'].filter((c) => !hasCommand(c)),
+  ...['ip', 'nft', 'conntrack', 'setpriv'].filter((c) => !hasCommand(c)),
   ...(existsSync(bin) ? [] : ['dist/cli/main.js (npm run build)']),
 ];
 
@@ -375,7 +375,7 @@ const ENV_READY = missing.length === 0;
 describe.skipIf(!ENV_READY && process.env['CI'] !== 'true')('NMI --redirect in network namespaces', () => {
   if (!ENV_READY) {
     // CI=true: the packages are installed by .ci/run, so their absence is a failure.
-    it('has root, ip, nft, conntrack and the built CLI (required in CI)', () => {
+    it('has root, ip, nft, conntrack, setpriv and the built CLI (required in CI)', () => {
       expect.fail(`missing: ${missing.join(', ')}`);
     });
     return;
@@ -539,6 +539,49 @@ describe.skipIf(!ENV_READY && process.env['CI'] !== 'true')('NMI --redirect in n
     expect(sdk['ok']).toBe(false);
     expect(imdsHits).toHaveLength(hitsBefore);
   }, 30_000);
+
+  it('clear errors, no stack trace: nft missing, or no CAP_NET_ADMIN', () => {
+    const nmiArgs = [
+      'identity',
+      'nmi',
+      '--node',
+      NODE_NAME,
+      '--state',
+      stateDir,
+      '--listen-address',
+      NODE_IP,
+    ];
+    const ipPath = spawnSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).stdout.trim();
+    const noNft = spawnSync(
+      ipPath,
+      ['netns', 'exec', NS.node, process.execPath, bin, ...nmiArgs, '--redirect'],
+      {
+        encoding: 'utf8',
+        env: { PATH: '/nonexistent' },
+      },
+    );
+    expect(noNft.status).toBe(2);
+    expect(noNft.stderr).toContain('the nft command (nftables) was not found');
+    expect(noNft.stderr).toContain('hint: install nftables');
+    expect(noNft.stderr).not.toContain('    at ');
+    // An unprivileged user in the node namespace: nft refuses, podsec says what to do.
+    const unprivileged = tryInNs(
+      NS.node,
+      'setpriv',
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      process.execPath,
+      bin,
+      'identity',
+      'nmi',
+      '--cleanup',
+    );
+    expect(unprivileged.status).toBe(2);
+    expect(unprivileged.stderr).toMatch(/not permitted \(nftables changes need CAP_NET_ADMIN\)/);
+    expect(unprivileged.stderr).toContain('NET_ADMIN');
+    expect(unprivileged.stderr).not.toContain('    at ');
+  }, 20_000);
 
   it('(d) --cleanup removes the table (and only it), idempotently', () => {
     inNs(NS.node, 'nft', 'add', 'table', 'ip', 'unrelated');

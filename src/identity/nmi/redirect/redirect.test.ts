@@ -10,7 +10,7 @@ import { silentLogger } from '../../../observability/index.js';
 import { RedirectError } from './errors.js';
 import { ImdsRedirect, removeRedirect } from './redirect.js';
 import { validateRedirectConfig, type RedirectConfig } from './rules.js';
-import type { Exec, ExecResult } from './runner.js';
+import { spawnExec, type Exec, type ExecResult } from './runner.js';
 
 function cfg(): RedirectConfig {
   const r = validateRedirectConfig({ podInterfaces: ['vp*'], targetAddress: '10.9.0.1', targetPort: 2579 });
@@ -161,5 +161,20 @@ describe('removeRedirect', () => {
     expect(await removeRedirect(fake.exec)).toBe('absent');
     const scripts = fake.calls.filter((c) => c.args[0] === '-f').map((c) => c.stdin);
     expect(scripts.at(-1)).toBe('table ip podsec-nmi\ndelete table ip podsec-nmi\n');
+  });
+});
+
+describe('spawnExec', () => {
+  it('passes stdin and returns exit code, stdout and stderr (no shell involved)', async () => {
+    const r = await spawnExec('sh', ['-c', 'cat; echo oops >&2; exit 3'], 'table ip podsec-nmi\n');
+    expect(r).toEqual({ code: 3, stdout: 'table ip podsec-nmi\n', stderr: 'oops\n' });
+  });
+
+  it('a missing program rejects with ENOENT', async () => {
+    const err: unknown = await spawnExec('podsec-no-such-program', []).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as NodeJS.ErrnoException).code).toBe('ENOENT');
   });
 });

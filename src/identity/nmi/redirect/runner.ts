@@ -22,13 +22,23 @@ const EXEC_TIMEOUT_MS = 10_000;
 
 export const spawnExec: Exec = (file, args, stdin) =>
   new Promise((resolve, reject) => {
-    const child = spawn(file, [...args], { stdio: ['pipe', 'pipe', 'pipe'], timeout: EXEC_TIMEOUT_MS });
+    const child = spawn(file, [...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Our own timer, unref'd and cleared on every outcome: spawn's `timeout` option keeps the
+    // process alive for its whole duration when the program is missing (no 'exit' ever comes).
+    const timer = setTimeout(() => child.kill('SIGKILL'), EXEC_TIMEOUT_MS);
+    timer.unref();
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
     // A failed spawn closes stdin under us; the 'error' event above carries the reason.
     child.stdin.on('error', () => {});
     child.stdin.end(stdin ?? '');
