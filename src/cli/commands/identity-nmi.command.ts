@@ -58,7 +58,8 @@ export function defineIdentityNmi(identity: Command): void {
     )
     .option(
       '--authority-host <url>',
-      'with --token-provider azure: the Azure AD authority host (an AzureIdentity spec.adEndpoint wins) ' +
+      'with --token-provider azure: the Azure AD authority host; an AzureIdentity spec.adEndpoint wins only on ' +
+        "this host or an Azure cloud's " +
         '(default https://login.microsoftonline.com/)',
     )
     .option(
