@@ -1,8 +1,13 @@
 /**
  * `podsec identity controller`: opens the cluster view, and runs the MIC loop (src/identity/mic)
  * until SIGTERM/SIGINT, under a Lease unless --leader-elect=false so only one replica writes.
+ * In standard mode with --cloud-config, user-assigned identities are attached to node VMs and
+ * scale sets through Azure Resource Manager (@azure/arm-compute and msal-node, loaded only then);
+ * otherwise (managed mode, no cloud config, local mode) they count as attached already.
  */
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import type { NodeAssigner } from '../../identity/mic/node-assigner.js';
 import type { ClusterSource } from '../../kube/cluster-source/types.js';
 import { UsageError } from '../../lib/errors.js';
 import { createLogger, isLogLevel, type Logger, type LogLevel } from '../../observability/logger.js';
@@ -19,7 +24,20 @@ export interface IdentityControllerOptions {
   /** Seconds between full reconciles. */
   readonly resync?: string | undefined;
   readonly logLevel?: string | undefined;
+  /** `standard` (default) or `managed`. */
+  readonly operationMode?: string | undefined;
+  /** azure.json for the ARM calls (standard mode). */
+  readonly cloudConfig?: string | undefined;
+  readonly armEndpoint?: string | undefined;
+  readonly authorityHost?: string | undefined;
+  /** Comma-separated resource IDs never removed. */
+  readonly immutableUserMsis?: string | undefined;
+  /** Seconds between re-reads of every VM/scale set. */
+  readonly assignmentReconcileInterval?: string | undefined;
 }
+
+export const OPERATION_MODES = ['standard', 'managed'] as const;
+export type OperationMode = (typeof OPERATION_MODES)[number];
 
 export interface IdentityControllerRuntime {
   readonly logger?: Logger | undefined;
@@ -27,6 +45,14 @@ export interface IdentityControllerRuntime {
     ((o: { state?: string; kubeconfig?: string; context?: string }) => Promise<ClusterSource>) | undefined;
   /** Stops the controller (tests); SIGTERM and SIGINT always do. */
   readonly signal?: AbortSignal | undefined;
+  /** Replaces the Azure assigner built from --cloud-config (tests). */
+  readonly createAssigner?: ((azure: AzureSettings) => Promise<NodeAssigner>) | undefined;
+}
+
+export interface AzureSettings {
+  readonly cloudConfigFile: string;
+  readonly armEndpoint: string;
+  readonly authorityHost: string;
 }
 
 function parseLogLevel(text: string | undefined): LogLevel {
@@ -45,13 +71,26 @@ function parseBool(flag: string, text: string | undefined): boolean {
   throw new UsageError(`${flag} must be true or false, got "${text}"`);
 }
 
-function parseResync(text: string | undefined): number {
-  if (text === undefined) return 30_000;
+function parseSeconds(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback * 1000;
   const s = Number(text);
   if (!/^\d+(\.\d+)?$/.test(text.trim()) || !Number.isFinite(s) || s < 1 || s > 86_400) {
-    throw new UsageError(`--resync must be a number of seconds from 1 to 86400, got "${text}"`);
+    throw new UsageError(`${flag} must be a number of seconds from 1 to 86400, got "${text}"`);
   }
   return Math.round(s * 1000);
+}
+
+function parseHttpsUrl(flag: string, text: string): string {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    throw new UsageError(`${flag} must be an https URL, got "${text}"`);
+  }
+  if (u.protocol !== 'https:' || u.search !== '' || u.hash !== '') {
+    throw new UsageError(`${flag} must be an https URL without query, got "${text}"`);
+  }
+  return u.toString().replace(/\/+$/, '');
 }
 
 /** Validated settings; UsageError for bad flags. */
@@ -59,15 +98,84 @@ export function parseControllerOptions(opts: IdentityControllerOptions): {
   level: LogLevel;
   leaderElect: boolean;
   resyncMs: number;
+  operationMode: OperationMode;
+  /** Set when user-assigned identities are attached through ARM (standard mode with a cloud config). */
+  azure: AzureSettings | undefined;
+  immutable: string[];
+  driftCheckMs: number;
 } {
   if (opts.state !== undefined && opts.kubeconfig !== undefined) {
     throw new UsageError('--state and --kubeconfig cannot be used together');
   }
+  const mode = opts.operationMode ?? 'standard';
+  if (!(OPERATION_MODES as readonly string[]).includes(mode)) {
+    throw new UsageError(`--operation-mode must be standard or managed, got "${mode}"`);
+  }
+  const operationMode = mode as OperationMode;
+  if (operationMode === 'managed' && opts.cloudConfig !== undefined) {
+    throw new UsageError(
+      '--cloud-config is for standard mode: in managed mode the controller makes no ARM calls',
+    );
+  }
+  const armEndpoint = parseHttpsUrl('--arm-endpoint', opts.armEndpoint ?? 'https://management.azure.com');
+  const authorityHost = parseHttpsUrl(
+    '--authority-host',
+    opts.authorityHost ?? 'https://login.microsoftonline.com',
+  );
+  const immutable = (opts.immutableUserMsis ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+  for (const id of immutable) {
+    if (!id.startsWith('/subscriptions/')) {
+      throw new UsageError(`--immutable-user-msis takes resource IDs (/subscriptions/...), got "${id}"`);
+    }
+  }
   return {
     level: parseLogLevel(opts.logLevel),
     leaderElect: parseBool('--leader-elect', opts.leaderElect),
-    resyncMs: parseResync(opts.resync),
+    resyncMs: parseSeconds('--resync', opts.resync, 30),
+    operationMode,
+    azure:
+      operationMode === 'standard' && opts.cloudConfig !== undefined
+        ? { cloudConfigFile: opts.cloudConfig, armEndpoint, authorityHost }
+        : undefined,
+    immutable,
+    driftCheckMs: parseSeconds(
+      '--identity-assignment-reconcile-interval',
+      opts.assignmentReconcileInterval,
+      180,
+    ),
   };
+}
+
+/** The Azure assigner from a cloud config file; UsageError (by field, no values) when it is unusable. */
+export async function azureAssignerFrom(azure: AzureSettings): Promise<NodeAssigner> {
+  let text: string;
+  try {
+    text = await readFile(azure.cloudConfigFile, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw new UsageError(
+      `--cloud-config ${azure.cloudConfigFile}: cannot read (${typeof code === 'string' ? code : 'error'})`,
+    );
+  }
+  const { parseCloudConfig } = await import('../../identity/mic/cloud-config.js');
+  const parsed = parseCloudConfig(text);
+  if (!parsed.ok) {
+    throw new UsageError(`--cloud-config ${azure.cloudConfigFile}: ${parsed.problems.join('; ')}`);
+  }
+  const { createClientSecretCredential } = await import('../../identity/mic/msal-credential.js');
+  const { createAzureNodeAssigner } = await import('../../identity/mic/azure-assigner.js');
+  return createAzureNodeAssigner({
+    credential: createClientSecretCredential({
+      tenantId: parsed.value.tenantId,
+      clientId: parsed.value.aadClientId,
+      clientSecret: parsed.value.aadClientSecret,
+      authorityHost: azure.authorityHost,
+    }),
+    armEndpoint: azure.armEndpoint,
+  });
 }
 
 export async function runIdentityController(
@@ -75,8 +183,12 @@ export async function runIdentityController(
   runtime: IdentityControllerRuntime = {},
 ): Promise<number> {
   let settings: ReturnType<typeof parseControllerOptions>;
+  let assigner: NodeAssigner | undefined;
   try {
     settings = parseControllerOptions(opts);
+    if (settings.azure !== undefined) {
+      assigner = await (runtime.createAssigner ?? azureAssignerFrom)(settings.azure);
+    }
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`podsec: ${err.message}\n`);
@@ -101,8 +213,23 @@ export async function runIdentityController(
   let source: ClusterSource | undefined;
   try {
     source = await (runtime.openSource ?? defaultOpenSource(log))(sourceOptions);
-    log.info({ source: source.description, leaderElect: settings.leaderElect }, 'cluster view opened');
+    log.info(
+      {
+        source: source.description,
+        leaderElect: settings.leaderElect,
+        operationMode: settings.operationMode,
+        nodeAssignment: assigner === undefined ? 'none' : settings.azure?.armEndpoint,
+      },
+      'cluster view opened',
+    );
+    if (settings.operationMode === 'standard' && assigner === undefined) {
+      log.warn(
+        'no --cloud-config: user-assigned identities (type 0) are treated as attached to every node already',
+      );
+    }
     const { runController } = await import('../../identity/mic/controller.js');
+    const { configMapLedger } = await import('../../identity/mic/ledger.js');
+    const leaseNamespace = opts.leaseNamespace ?? 'podsec-system';
     const run = (signal: AbortSignal, s: ClusterSource): Promise<void> =>
       runController({
         source: s,
@@ -110,6 +237,15 @@ export async function runIdentityController(
         signal,
         log,
         resyncMs: settings.resyncMs,
+        nodeAssignment:
+          assigner === undefined
+            ? undefined
+            : {
+                assigner,
+                ledger: configMapLedger(s, leaseNamespace),
+                immutable: settings.immutable,
+                driftCheckMs: settings.driftCheckMs,
+              },
       });
     if (!settings.leaderElect) {
       await run(stop.signal, source);
@@ -118,7 +254,7 @@ export async function runIdentityController(
       const s = source;
       await runWithLease({
         source: s,
-        namespace: opts.leaseNamespace ?? 'podsec-system',
+        namespace: leaseNamespace,
         name: 'podsec-identity-controller',
         identity: `${hostname()}-${process.pid}`,
         leaseDurationMs: 15_000,
