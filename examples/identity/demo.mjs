@@ -10,6 +10,8 @@
  *   reporting (no label) gets no token (403), cannot borrow orders-api's identity by asking for
  *   its client_id (403), and the API refuses it without a token (401); the node's own address
  *   (127.0.0.1, where the NMI listens) is no pod either (403)
+ *   billing-reader, used by an application outside the cluster with its client secret, gets a
+ *   genuine token from the issuer, which the orders API refuses: not an identity it trusts (403)
  *
  *   node examples/identity/demo.mjs                 starts everything, runs, stops (exit 0 = as expected)
  *   node examples/identity/demo.mjs --use-running   uses a `podsec identity up` already running
@@ -18,10 +20,13 @@
  * built ../../dist/cli/main.js, or $PODSEC_BIN). Tokens are never printed, only their claims.
  */
 import { spawn } from 'node:child_process';
+import { Buffer } from 'node:buffer';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, URL } from 'node:url';
+import { fileURLToPath, URL, URLSearchParams } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { decodeJwt } from 'jose';
@@ -30,6 +35,11 @@ import { readEndpoints, startResourceServer, TRUST } from './resource-server.mjs
 const HERE = dirname(fileURLToPath(import.meta.url));
 const RESOURCE = TRUST.audience;
 const ORDERS_CLIENT_ID = TRUST.allowed[0].appid;
+// The other identity of identity.yaml and its demo secret (an application outside the cluster).
+const BILLING = {
+  clientId: '8d1e47a0-52c9-4f3b-a6e8-0c7b9d2f5e13',
+  secret: 'demo-only-billing-not-a-real-secret',
+};
 const PODS = {
   ordersApi: { name: 'orders/orders-api', ip: '127.0.0.10' },
   reporting: { name: 'orders/reporting', ip: '127.0.0.11' },
@@ -70,6 +80,43 @@ async function askNmi(endpoints, pod, extraQuery = '', resource = RESOURCE) {
     }
     return { status: r.status, body: parse(r.body) };
   }
+}
+
+/** OAuth2 client_credentials with a client secret against the issuer's token endpoint. */
+async function clientCredentials(endpoints, client) {
+  const tenant = endpoints.tenants.find((t) => t.tenant === TRUST.tenant);
+  if (tenant === undefined) return { status: 0, body: { error: `tenant ${TRUST.tenant} not served` } };
+  const url = new URL(`${endpoints.issuerBaseUrl}/${tenant.tenant}/oauth2/v2.0/token`);
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: client.clientId,
+    client_secret: client.secret,
+    scope: `${RESOURCE}/.default`,
+  }).toString();
+  const ca = await readFile(endpoints.caFile, 'utf8');
+  return new Promise((resolvePromise, reject) => {
+    const req = httpsRequest(
+      url,
+      {
+        method: 'POST',
+        ca,
+        timeout: 15_000,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': Buffer.byteLength(form),
+        },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: parse(body) }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`POST ${url.href}: timed out`)));
+    req.on('error', reject);
+    req.end(form);
+  });
 }
 
 function describeToken(body) {
@@ -119,6 +166,19 @@ async function run(endpoints, api, say) {
   expect(`${b.name} asks for orders-api's identity by client_id`, v.status, 403, JSON.stringify(v.body));
   const w = await get(`${api.url}/orders`, { localAddress: b.ip });
   expect(`${b.name} calls the orders API without a token`, w.status, 401, w.body.trim());
+  // An application outside the cluster with billing-reader's secret gets a genuine token from the
+  // issuer (client_credentials, as with Azure AD); the orders API does not let that identity in.
+  const billing = await clientCredentials(endpoints, BILLING);
+  if (billing.status === 200) {
+    const r = await get(`${api.url}/orders`, {
+      localAddress: '127.0.0.1',
+      headers: { authorization: `Bearer ${billing.body.access_token}` },
+    });
+    expect('billing-reader (client credentials) calls the orders API', r.status, 403, r.body.trim());
+  } else {
+    expect('billing-reader asks the issuer for a token', billing.status, 200, JSON.stringify(billing.body));
+  }
+
   // The node itself (the address the NMI listens on) is no pod: refused too.
   const node = { name: 'the node', ip: new URL(endpoints.nmiUrl).hostname };
   const n = await askNmi(endpoints, node);

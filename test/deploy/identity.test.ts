@@ -163,7 +163,7 @@ describe.runIf(kubectlSuiteRuns('deploy/identity'))('deploy/identity', () => {
       expect(pruned(rest, schema, obj.kind)).toEqual([]);
       checked++;
     }
-    expect(checked).toBe(3);
+    expect(checked).toBe(4);
   });
 
   it.each([

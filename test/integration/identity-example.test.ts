@@ -63,6 +63,7 @@ const EXPECTED = [
   /^ok {3}orders\/reporting \(127\.0\.0\.11\) asks the NMI for api:\/\/orders-db: 403 .*No identity is assigned to pod orders\/reporting/m,
   /^ok {3}orders\/reporting asks for orders-api's identity by client_id: 403 /m,
   /^ok {3}orders\/reporting calls the orders API without a token: 401 /m,
+  /^ok {3}billing-reader \(client credentials\) calls the orders API: 403 .*may not read orders/m,
   /^ok {3}the node \(127\.0\.0\.1\) asks the NMI for api:\/\/orders-db: 403 .*node itself/m,
 ];
 
