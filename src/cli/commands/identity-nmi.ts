@@ -245,7 +245,7 @@ function redirectSettings(opts: IdentityNmiOptions, port: number): RedirectSetti
     redirectInterval: opts.redirectInterval,
     listenAddress: opts.listenAddress,
     // With a wildcard listener, the first IPv4 --node-address is the DNAT target.
-    nodeAddresses: (opts as { readonly nodeAddresses?: readonly string[] | undefined }).nodeAddresses,
+    nodeAddresses: opts.nodeAddresses,
     port,
   });
 }
