@@ -1,4 +1,4 @@
-/** Public surface of the Managed Identity Controller's pure core. */
+/** Public surface of the Managed Identity Controller's pure core and its node-assignment seam. */
 export { assignedIdentityName, plan, reconcile } from './reconcile.js';
 export type {
   Action,
@@ -10,3 +10,29 @@ export type {
   ReconcilePlan,
 } from './reconcile.js';
 export { applyActions } from './apply.js';
+export {
+  hasSystemAssigned,
+  identityType,
+  identityUpdate,
+  nodeTargetOf,
+  normalizeId,
+  parseProviderId,
+  parseResourceId,
+  planNodeAssignments,
+  readyPairs,
+  targetKey,
+  targetResourceId,
+} from './node-assignment.js';
+export type {
+  ArmIdentity,
+  IdentityChange,
+  IdentityType,
+  NodeAssignmentInput,
+  NodeAssignmentPlan,
+  NodeTarget,
+  TargetDecision,
+  UnresolvedReason,
+} from './node-assignment.js';
+export type { AssignOutcome, NodeAssigner, TargetChange } from './node-assigner.js';
+export { configMapLedger, decodeLedger, memoryLedger, LEDGER_CONFIGMAP } from './ledger.js';
+export type { AssignmentLedger, LedgerEntries } from './ledger.js';
