@@ -503,6 +503,11 @@ describe.skipIf(!ENV_READY && process.env['CI'] !== 'true')('NMI --redirect in n
   }, 30_000);
 
   it('(e) a table deleted by hand is restored by the periodic check', async () => {
+    // Steady state: two more 1 s checks find the table as installed (no spurious reinstall, which
+    // would also flush conntrack and cut pods' connections every interval).
+    await new Promise((resolve) => setTimeout(resolve, 2_200));
+    expect(nmiLog).toContain('"podInterfaces"');
+    expect(nmiLog).not.toContain('reinstalled');
     // The 1 s check may restore it at any moment: the deletion itself succeeding is the proof it was gone.
     inNs(NS.node, 'nft', 'delete', 'table', 'ip', 'podsec-nmi');
     await vi.waitFor(
