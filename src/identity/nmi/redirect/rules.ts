@@ -62,7 +62,7 @@ export type RedirectConfigResult =
  * The character set is deliberately narrow: these strings are pasted into the nft script inside
  * double quotes, so quotes, backslashes, spaces, braces and semicolons must never get through.
  */
-const INTERFACE_PATTERN = /^[A-Za-z0-9_.:@+-]{1,15}\*?$/;
+const INTERFACE_PATTERN = /^[A-Za-z0-9_.@+-]{1,15}\*?$/;
 const TABLE_PATTERN = /^podsec[a-z0-9-]{0,40}$/;
 
 export function validateInterfacePattern(pattern: string): string | undefined {
@@ -72,7 +72,7 @@ export function validateInterfacePattern(pattern: string): string | undefined {
   }
   if (!INTERFACE_PATTERN.test(pattern)) {
     return (
-      `invalid interface pattern '${pattern}': an interface name (at most 15 of A-Z a-z 0-9 _ . : @ + -), ` +
+      `invalid interface pattern '${pattern}': an interface name (at most 15 of A-Z a-z 0-9 _ . @ + -), ` +
       "optionally ending in '*'"
     );
   }
