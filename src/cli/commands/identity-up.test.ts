@@ -1,7 +1,7 @@
 /** `podsec identity up`: how the NMI's node is chosen from the state, and the summary it prints. */
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../kube/types.js';
-import { nodeFromPods, summary } from './identity-up.js';
+import { assignedPods, nodeFromPods, summary } from './identity-up.js';
 
 const pod = (name: string, nodeName?: string): KubeObject => ({
   apiVersion: 'v1',
@@ -49,13 +49,63 @@ describe('summary', () => {
         caFile: '/s/.podsec/identity-up/tls/ca.crt',
         nmiUrl: 'http://127.0.0.1:2579',
         tokenPath: '/metadata/identity/oauth2/token',
+        pods: [{ pod: 'orders/orders-api', ip: '127.0.0.10', identities: ['orders/reader'] }],
       },
       'examples/identity',
     );
     expect(text).toContain('--state examples/identity (node local)');
-    expect(text).toContain('JWKS     https://127.0.0.1:8444/t/discovery/v2.0/keys');
+    expect(text).toContain('JWKS https://127.0.0.1:8444/t/discovery/v2.0/keys');
+    expect(text).toContain('pod         orders/orders-api (127.0.0.10) has orders/reader');
     expect(text).toContain(
-      "curl -s --interface <podIP> -H 'Metadata: true' 'http://127.0.0.1:2579/metadata/identity/oauth2/token?",
+      "curl -s --interface 127.0.0.10 -H 'Metadata: true' 'http://127.0.0.1:2579/metadata/identity/oauth2/token?",
     );
+  });
+});
+
+describe('assignedPods', () => {
+  const running = (name: string, ip?: string): KubeObject => ({
+    ...pod(name, 'local'),
+    status: ip === undefined ? { phase: 'Pending' } : { phase: 'Running', podIP: ip },
+  });
+  const assignment = (
+    podName: string,
+    identity: string,
+    nodename: string,
+    status = 'Assigned',
+  ): KubeObject => ({
+    apiVersion: 'aadpodidentity.k8s.io/v1',
+    kind: 'AzureAssignedIdentity',
+    metadata: { name: `${podName}-orders-${identity}`, namespace: 'orders' },
+    spec: {
+      pod: podName,
+      podNamespace: 'orders',
+      nodename,
+      azureIdentityRef: { metadata: { name: identity, namespace: 'orders' } },
+    },
+    status: { status },
+  });
+
+  it.each([
+    [
+      'one pod, two identities, sorted',
+      [running('a', '127.0.0.10')],
+      [assignment('a', 'y', 'local'), assignment('a', 'x', 'local')],
+      [{ pod: 'orders/a', ip: '127.0.0.10', identities: ['orders/x', 'orders/y'] }],
+    ],
+    ['another node is not listed', [running('a', '127.0.0.10')], [assignment('a', 'x', 'other')], []],
+    [
+      'Unassigned is not listed',
+      [running('a', '127.0.0.10')],
+      [assignment('a', 'x', 'local', 'Unassigned')],
+      [],
+    ],
+    [
+      'a pod without an address is listed without one',
+      [running('b')],
+      [assignment('b', 'x', 'local', 'Created')],
+      [{ pod: 'orders/b', ip: undefined, identities: ['orders/x'] }],
+    ],
+  ] as const)('%s', (_name, pods, assigned, want) => {
+    expect(assignedPods(pods, assigned, 'local')).toEqual(want);
   });
 });

@@ -59,6 +59,17 @@ export interface IdentityEndpoints {
   /** `http://host:port` of the NMI. */
   readonly nmiUrl: string;
   readonly tokenPath: string;
+  /** The pods of the node that have an identity now, with the address they call from. */
+  readonly pods: readonly AssignedPod[];
+}
+
+export interface AssignedPod {
+  /** `namespace/name` */
+  readonly pod: string;
+  /** status.podIP; undefined when the pod has none (it cannot call then). */
+  readonly ip: string | undefined;
+  /** Names of its AzureIdentities (namespace/name), sorted. */
+  readonly identities: readonly string[];
 }
 
 export interface RunningIdentityUp {
@@ -135,6 +146,38 @@ export function nodeFromPods(
     ok: false,
     message: `pods in the state directory run on ${list.length} nodes (${list.join(', ')}): pass --node NAME for the NMI`,
   };
+}
+
+function record(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+}
+
+/** Pure: which pods of `node` the AzureAssignedIdentities give an identity, and their addresses. */
+export function assignedPods(
+  pods: readonly KubeObject[],
+  assigned: readonly KubeObject[],
+  node: string,
+): AssignedPod[] {
+  const byPod = new Map<string, Set<string>>();
+  for (const a of assigned) {
+    const spec = record(a['spec']);
+    if (spec['nodename'] !== node || record(a['status'])['status'] === 'Unassigned') continue;
+    const key = `${String(spec['podNamespace'])}/${String(spec['pod'])}`;
+    const ref = record(record(spec['azureIdentityRef'])['metadata']);
+    const identity = `${String(ref['namespace'] ?? spec['podNamespace'])}/${String(ref['name'])}`;
+    byPod.set(key, (byPod.get(key) ?? new Set()).add(identity));
+  }
+  const ipOf = new Map<string, string | undefined>();
+  for (const p of pods) {
+    const ip = record(p['status'])['podIP'];
+    ipOf.set(
+      `${p.metadata?.namespace ?? 'default'}/${p.metadata?.name ?? ''}`,
+      typeof ip === 'string' ? ip : undefined,
+    );
+  }
+  return [...byPod.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([pod, ids]) => ({ pod, ip: ipOf.get(pod), identities: [...ids].sort() }));
 }
 
 /** The issuer's serving pair, reused while valid for a day more, else made anew. */
@@ -334,6 +377,8 @@ export async function startIdentityUp(
       caFile: tls.caFile,
       nmiUrl: `http://${hostForUrl(host)}:${nmi.port}`,
       tokenPath: TOKEN_PATH,
+      // warm follows WATCHED_KINDS: [0] pods, [4] assigned identities.
+      pods: assignedPods(warm[0]?.list() ?? [], warm[4]?.list() ?? [], node),
     };
     await writeFileAtomic(endpointsFile, `${JSON.stringify(endpoints, null, 2)}\n`);
     out.write(summary(endpoints, opts.state));
@@ -349,21 +394,29 @@ export function summary(e: IdentityEndpoints, stateShown: string): string {
   const lines = [
     `podsec identity up: issuer, controller and NMI on --state ${stateShown} (node ${e.node})`,
     '',
-    `  issuer    ${e.issuerBaseUrl}  (HTTPS; CA ${e.caFile})`,
+    `  issuer      ${e.issuerBaseUrl}  (HTTPS; CA ${e.caFile})`,
   ];
   for (const t of e.tenants) {
-    lines.push(`    tenant ${t.tenant}: iss ${t.issuer}`);
-    lines.push(`    JWKS     ${t.jwks}`);
+    lines.push(`              tenant ${t.tenant}: iss ${t.issuer}`);
+    lines.push(`              JWKS ${t.jwks}`);
   }
   if (e.tenants.length === 0) {
-    lines.push('    (no AzureIdentity of type 1 or 2 with a usable Secret: no tenant served yet)');
+    lines.push('              (no AzureIdentity of type 1 or 2 with a usable Secret: no tenant served yet)');
   }
   lines.push(
     `  controller  AzureAssignedIdentities under ${join(e.state, '.podsec', 'objects')}`,
-    `  NMI       ${e.nmiUrl}${e.tokenPath}  (answers pods of node ${e.node}, by source address)`,
+    `  NMI         ${e.nmiUrl}${e.tokenPath}  (answers pods of node ${e.node}, by source address)`,
+    '',
+  );
+  for (const p of e.pods) {
+    lines.push(`  pod         ${p.pod} (${p.ip ?? 'no podIP'}) has ${p.identities.join(', ')}`);
+  }
+  if (e.pods.length === 0) lines.push(`  no pod on node ${e.node} has an identity yet`);
+  const ip = e.pods.find((p) => p.ip !== undefined)?.ip ?? '<podIP>';
+  lines.push(
     '',
     'Ask for a token as a pod (bind to the pod IP; the NMI knows callers by source address only):',
-    `  curl -s --interface <podIP> -H 'Metadata: true' '${e.nmiUrl}${e.tokenPath}?api-version=2018-02-01&resource=<resource>'`,
+    `  curl -s --interface ${ip} -H 'Metadata: true' '${e.nmiUrl}${e.tokenPath}?api-version=2018-02-01&resource=<resource>'`,
     `Endpoints for scripts: ${join(e.state, UP_DIR, 'endpoints.json')}. Stop with Ctrl-C.`,
     '',
   );
