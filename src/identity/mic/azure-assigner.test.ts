@@ -157,7 +157,7 @@ describe('createAzureNodeAssigner against a local ARM stand-in', () => {
       add: [mi('a')],
       remove: [],
     });
-    expect(out).toMatchObject({ ok: false, status: 500 });
+    expect(out).toMatchObject({ ok: false, status: 500, present: new Set() });
     if (!out.ok) expect(out.error).toContain('500');
     expect(arm.requests.filter((r) => r.method === 'PATCH')).toHaveLength(3);
     expect(sleeps).toEqual([10, 20]);

@@ -13,7 +13,13 @@
  */
 import type { TokenCredential } from '@azure/core-auth';
 import type { AssignOutcome, NodeAssigner, TargetChange } from './node-assigner.js';
-import { identityUpdate, targetResourceId, type ArmIdentity, type NodeTarget } from './node-assignment.js';
+import {
+  identityUpdate,
+  normalizeId,
+  targetResourceId,
+  type ArmIdentity,
+  type NodeTarget,
+} from './node-assignment.js';
 
 export const DEFAULT_ARM_ENDPOINT = 'https://management.azure.com';
 
@@ -157,12 +163,14 @@ export function createAzureNodeAssigner(options: AzureAssignerOptions): NodeAssi
   return {
     async apply(change: TargetChange, signal?: AbortSignal): Promise<AssignOutcome> {
       const t = change.target;
+      let before: ReadonlySet<string> | undefined;
       try {
         const c = await clientFor(t.subscriptionId);
         const abort = signal === undefined ? {} : { abortSignal: signal };
         const current = await call(() => ops(c, t).get(t.resourceGroup, t.name, abort), signal);
         const { change: update, present } = identityUpdate(current.identity, change.add, change.remove);
         if (update === undefined) return { ok: true, present, added: [], removed: [], updated: false };
+        before = new Set(Object.keys(current.identity?.userAssignedIdentities ?? {}).map(normalizeId));
         await call(
           () =>
             ops(c, t).update(
@@ -181,6 +189,7 @@ export function createAzureNodeAssigner(options: AzureAssignerOptions): NodeAssi
           error: `${t.kind === 'vm' ? 'VM' : 'scale set'} ${targetResourceId(t)}: ${f.error}`,
           status: f.status,
           retryAfterMs: f.retryAfterMs,
+          present: before,
         };
       }
     },

@@ -205,6 +205,38 @@ describe('runController with Azure node assignment (local ARM stand-in)', () => 
     await eventually(allAssigned(2));
   });
 
+  it('when the update fails, what the VM already has is Assigned and the rest stays Created', async () => {
+    arm.addResource(SUB, 'rg', 'virtualMachines/vm1', {
+      type: 'UserAssigned',
+      userAssignedIdentities: { [mi('shared')]: { principalId: 'p', clientId: 'c' } },
+    });
+    arm.failAlways('PATCH', { status: 500 });
+    const shared = {
+      ...identity,
+      metadata: { name: 'shared', namespace: 'app' },
+      spec: { type: 0, resourceID: mi('shared'), clientID: 'shared-client' },
+    };
+    const sharedBinding = {
+      ...binding,
+      metadata: { name: 'shared', namespace: 'app' },
+      spec: { azureIdentity: 'shared', selector: 'shared' },
+    };
+    await start([
+      node('n1', `azure://${vm}`),
+      identity,
+      binding,
+      shared,
+      sharedBinding,
+      pod('a1', 'n1'),
+      pod('a2', 'n1', 'shared'),
+    ]);
+    await eventually(async () => {
+      const s = await statuses();
+      return s.join() === 'a1-app-db Created,a2-app-shared Assigned' ? s : undefined;
+    });
+    expect(Object.keys(arm.identityOf(vm)!.userAssignedIdentities ?? {})).toEqual([mi('shared')]);
+  });
+
   it('a node without a usable providerID keeps its assignment Created and calls nothing', async () => {
     await start([node('n1', 'kind://docker/kind/n1'), identity, binding, pod('a1', 'n1')]);
     await eventually(async () => ((await statuses()).length === 1 ? true : undefined));

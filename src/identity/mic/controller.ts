@@ -261,8 +261,8 @@ export async function runController(opts: ControllerOptions): Promise<void> {
       if (round.conflicts + round.failed > 0) {
         await sleep(retryMs, signal);
         pending = true;
-      } else if (round.nodeTargets > 0) {
-        // Confirmed targets turn Created into Assigned in the next round.
+      } else if (round.nodeTargets + round.nodeFailures > 0) {
+        // What the targets confirmed turns Created into Assigned in the next round.
         pending = true;
       }
     }
@@ -388,6 +388,8 @@ async function createNodeState(na: NodeAssignmentOptions, log: Logger): Promise<
     const outcome = await na.assigner.apply({ target: d.target, add: d.desired, remove: d.remove }, signal);
     const now = Date.now();
     if (!outcome.ok) {
+      // What the target already had is usable even though the update failed.
+      if (outcome.present !== undefined) known.set(d.key, new Set(outcome.present));
       const prev = backoff.get(d.key)?.failures ?? 0;
       const delay = Math.max(outcome.retryAfterMs ?? 0, Math.min(maxMs, baseMs * 2 ** prev));
       backoff.set(d.key, { failures: prev + 1, dueAt: now + delay });

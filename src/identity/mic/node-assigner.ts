@@ -34,6 +34,11 @@ export type AssignOutcome =
       readonly status?: number | undefined;
       /** The target asked to wait this long (429/503 Retry-After) before the next attempt. */
       readonly retryAfterMs?: number | undefined;
+      /**
+       * Normalized user-assigned IDs the target was read with before the update failed: those
+       * already there are usable (upstream re-read the VM and marked Assigned what was present).
+       */
+      readonly present?: ReadonlySet<string> | undefined;
     };
 
 export interface NodeAssigner {
