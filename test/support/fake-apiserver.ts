@@ -123,8 +123,11 @@ function parsePath(path: string): ParsedPath | undefined {
   return { apiVersion, namespace: undefined, plural: rest[0] ?? '', name: rest[1], subresource: rest[2] };
 }
 
+/** What a TokenReview answers: `status` of authentication.k8s.io/v1 TokenReview. */
+export type FakeTokenReview = (spec: { token?: string; audiences?: string[] }) => Record<string, unknown>;
+
 export async function startFakeApiServer(
-  options: { kinds?: readonly FakeKind[] } = {},
+  options: { kinds?: readonly FakeKind[]; tokenReview?: FakeTokenReview } = {},
 ): Promise<FakeApiServer> {
   const resources = new Map<string, Resource>(); // `${apiVersion}|${plural}`
   const byKind = new Map<string, Resource>(); // `${apiVersion}/${kind}`
@@ -358,6 +361,23 @@ export async function startFakeApiServer(
     const q = url.searchParams;
     requests.push({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(q) });
     if (req.method === 'GET' && discovery(url.pathname, res)) return;
+    if (
+      req.method === 'POST' &&
+      url.pathname === '/apis/authentication.k8s.io/v1/tokenreviews' &&
+      options.tokenReview !== undefined
+    ) {
+      // create-only: answered from the test's function, never stored
+      const review = (await readBody(req)) as { spec?: { token?: string; audiences?: string[] } } | undefined;
+      const spec = review?.spec ?? {};
+      send(res, 201, {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenReview',
+        metadata: { creationTimestamp: null },
+        spec,
+        status: options.tokenReview(spec),
+      });
+      return;
+    }
     const p = parsePath(url.pathname);
     const r = p === undefined ? undefined : resources.get(`${p.apiVersion}|${p.plural}`);
     if (p === undefined || r === undefined) {

@@ -23,6 +23,18 @@ export function defineIdentityIssuer(identity: Command): void {
       '--client-ca <file>',
       'CA (PEM) of the NMI client certificates: enables the mint API for NMIs in other processes (node = certificate CN podsec-nmi:<node>)',
     )
+    .option(
+      '--nmi-token-review',
+      "also accept an NMI's projected ServiceAccount token on the mint API (TokenReview; node from the token's node-name; Kubernetes 1.30+)",
+    )
+    .option(
+      '--nmi-service-account <ns/name...>',
+      'with --nmi-token-review: the ServiceAccounts NMIs run as (default podsec-system/podsec-nmi)',
+    )
+    .option(
+      '--nmi-token-audience <aud>',
+      'with --nmi-token-review: the audience NMI tokens must carry (default podsec-issuer)',
+    )
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
     .action(async (opts: Record<string, string | undefined>) => {
       const { runIdentityIssuer } = await import('./identity-issuer.js');
@@ -38,6 +50,9 @@ export function defineIdentityIssuer(identity: Command): void {
         context: opts['context'],
         logLevel: opts['logLevel'],
         clientCa: opts['clientCa'],
+        nmiTokenReview: opts['nmiTokenReview'] !== undefined,
+        nmiServiceAccounts: opts['nmiServiceAccount'] as unknown as string[] | undefined,
+        nmiTokenAudience: opts['nmiTokenAudience'],
       });
     });
 }

@@ -16,7 +16,14 @@ import {
   KeySet,
   mintListener,
 } from '../../identity/issuer/index.js';
-import type { IssuerIdentity } from '../../identity/issuer/index.js';
+import type { IssuerIdentity, NodeAuthenticator } from '../../identity/issuer/index.js';
+import {
+  anyAuthenticator,
+  DEFAULT_MINT_AUDIENCE,
+  kubernetesTokenReviewer,
+  tokenReviewAuthenticator,
+  type TokenReviewer,
+} from '../../identity/issuer/token-review.js';
 import { AZURE_IDENTITY_KIND, watchIdentities, type IdentityFeed } from '../../identity/issuer/sources.js';
 import { createNmiClusterDeps } from '../../identity/nmi/cluster-deps.js';
 import { issuerIdentitiesFrom } from '../../identity/nmi/issuer-client.js';
@@ -43,12 +50,23 @@ export interface IdentityIssuerOptions {
    * in other processes, each proven by a certificate `CN=podsec-nmi:<node>` from this CA.
    */
   readonly clientCa?: string | undefined;
+  /**
+   * Also (or instead) accept an NMI's projected ServiceAccount token on the mint API, reviewed by
+   * the API server (TokenReview); the node is the token's node-name. Needs the API server.
+   */
+  readonly nmiTokenReview?: boolean | undefined;
+  /** `namespace/name` of the NMI ServiceAccounts whose tokens count (default podsec-system/podsec-nmi). */
+  readonly nmiServiceAccounts?: readonly string[] | undefined;
+  /** The audience NMI tokens must carry (default podsec-issuer). */
+  readonly nmiTokenAudience?: string | undefined;
 }
 
 export interface IdentityIssuerRuntime {
   readonly logger?: Logger | undefined;
   readonly openSource?:
     ((o: { state?: string; kubeconfig?: string; context?: string }) => Promise<ClusterSource>) | undefined;
+  /** Tests inject the TokenReview call; otherwise the kubeconfig (or in-cluster) API server. */
+  readonly tokenReviewer?: TokenReviewer | undefined;
 }
 
 export interface RunningIssuer {
@@ -168,6 +186,20 @@ export async function startIdentityIssuer(
   const pair = await readKeyPair(opts.tlsCert, opts.tlsKey);
   if (!pair.ok) throw new UsageError(`the TLS key pair cannot be used: ${pair.message}`);
   const clientCa = opts.clientCa === undefined ? undefined : await readClientCa(opts.clientCa);
+  const tokenReview = opts.nmiTokenReview === true;
+  if (tokenReview && opts.state !== undefined) {
+    throw new UsageError('--nmi-token-review needs the API server (TokenReview), not --state');
+  }
+  if (!tokenReview && (opts.nmiServiceAccounts !== undefined || opts.nmiTokenAudience !== undefined)) {
+    throw new UsageError('--nmi-service-account and --nmi-token-audience only apply with --nmi-token-review');
+  }
+  const nmiServiceAccounts = opts.nmiServiceAccounts ?? ['podsec-system/podsec-nmi'];
+  for (const sa of nmiServiceAccounts) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(sa)) {
+      throw new UsageError(`--nmi-service-account must be NAMESPACE/NAME, got "${sa}"`);
+    }
+  }
+  const mintEnabled = clientCa !== undefined || tokenReview;
 
   const keys =
     opts.keysDir === undefined
@@ -181,7 +213,7 @@ export async function startIdentityIssuer(
   const source = await (runtime.openSource ?? defaultOpenSource(logger))(sourceOptions);
   logger.info({ source: source.description }, 'cluster view opened');
 
-  const health = new Health(opts.clientCa === undefined ? ['caches'] : ['caches', 'assignments']);
+  const health = new Health(mintEnabled ? ['caches', 'assignments'] : ['caches']);
   let stopping = false;
   const feed = watchIdentities(source, {
     onRefused: (r) =>
@@ -209,7 +241,7 @@ export async function startIdentityIssuer(
   // credential: those can never pass the token endpoint) and the assignments per node.
   let identitiesFor: () => readonly IssuerIdentity[] = () => feed.identities();
   let isAssignedOnNode: ((node: string, clientId: string) => boolean) | undefined;
-  if (clientCa !== undefined) {
+  if (mintEnabled) {
     const assigned = source.informer(ASSIGNED_IDENTITY_KIND);
     const azureIdentities = source.informer(AZURE_IDENTITY_KIND);
     const cluster = createNmiClusterDeps({
@@ -237,16 +269,29 @@ export async function startIdentityIssuer(
     identities: () => identitiesFor(),
     isAssignedOnNode,
   });
-  const mint =
-    clientCa === undefined
-      ? undefined
-      : mintListener(issuer, clientCertificateAuthenticator(), {
-          onRequest: ({ path, status, node, reason }) =>
-            (status >= 400 ? logger.warn.bind(logger) : logger.debug.bind(logger))(
-              { path, status, node, reason },
-              'mint request',
-            ),
-        });
+  const authenticators: NodeAuthenticator[] = [];
+  if (clientCa !== undefined) authenticators.push(clientCertificateAuthenticator());
+  if (tokenReview) {
+    const review =
+      runtime.tokenReviewer ??
+      (await kubernetesTokenReviewer({ kubeconfig: opts.kubeconfig, context: opts.context }));
+    authenticators.push(
+      tokenReviewAuthenticator({
+        review,
+        serviceAccounts: nmiServiceAccounts,
+        audiences: [opts.nmiTokenAudience ?? DEFAULT_MINT_AUDIENCE],
+      }),
+    );
+  }
+  const mint = !mintEnabled
+    ? undefined
+    : mintListener(issuer, anyAuthenticator(authenticators), {
+        onRequest: ({ path, status, node, reason }) =>
+          (status >= 400 ? logger.warn.bind(logger) : logger.debug.bind(logger))(
+            { path, status, node, reason },
+            'mint request',
+          ),
+      });
   const listener = issuerListener(issuer, {
     onRequest: (method, path, status) => logger.debug({ method, path, status }, 'request'),
   });

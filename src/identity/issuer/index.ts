@@ -35,3 +35,12 @@ export type {
   NodeAuthenticator,
   NodeAuthMethod,
 } from './mint-api.js';
+export {
+  anyAuthenticator,
+  DEFAULT_MINT_AUDIENCE,
+  kubernetesTokenReviewer,
+  nodeFromReview,
+  NODE_NAME_EXTRA,
+  tokenReviewAuthenticator,
+} from './token-review.js';
+export type { TokenReviewAuthenticatorOptions, TokenReviewer, TokenReviewOutcome } from './token-review.js';

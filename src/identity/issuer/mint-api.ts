@@ -24,7 +24,12 @@ export type NodeAuthMethod = (typeof NODE_AUTH_METHODS)[number];
 
 export type NodeAuthentication =
   | { readonly ok: true; readonly node: string; readonly method: NodeAuthMethod }
-  | { readonly ok: false; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      /** No credential of this authenticator's kind was presented (another one may apply). */
+      readonly absent?: boolean | undefined;
+    };
 
 /** Proves which node a mint request comes from. Refusals are values. */
 export interface NodeAuthenticator {
@@ -93,11 +98,11 @@ export function clientCertificateAuthenticator(): NodeAuthenticator {
     authenticate(req) {
       const socket = req.socket as Partial<TLSSocket>;
       if (typeof socket.getPeerCertificate !== 'function') {
-        return Promise.resolve({ ok: false, reason: 'the connection is not TLS' });
+        return Promise.resolve({ ok: false, reason: 'the connection is not TLS', absent: true });
       }
       const peer = socket.getPeerCertificate();
       if (peer === null || peer === undefined || Object.keys(peer).length === 0) {
-        return Promise.resolve({ ok: false, reason: 'no client certificate was presented' });
+        return Promise.resolve({ ok: false, reason: 'no client certificate was presented', absent: true });
       }
       if (socket.authorized !== true) {
         const why = String(socket.authorizationError ?? 'not trusted');

@@ -1,0 +1,180 @@
+/**
+ * The TokenReview authenticator of the mint API: the NMI's projected ServiceAccount token is
+ * reviewed by the (fake) API server through @kubernetes/client-node; the node comes from
+ * user.extra["authentication.kubernetes.io/node-name"] and only the NMI's ServiceAccount counts.
+ * Served behind the same mint listener as the client-certificate authenticator, on 127.0.0.1.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeApiServer, type FakeApiServer } from '../../../test/support/fake-apiserver.js';
+import { createIssuer } from './issuer.js';
+import { KeySet } from './keys.js';
+import { clientCertificateAuthenticator, mintListener, MINT_PATH } from './mint-api.js';
+import {
+  anyAuthenticator,
+  kubernetesTokenReviewer,
+  nodeFromReview,
+  NODE_NAME_EXTRA,
+  tokenReviewAuthenticator,
+  type TokenReviewOutcome,
+} from './token-review.js';
+
+const ON_A = 'client-on-node-a';
+const ON_B = 'client-on-node-b';
+const NMI_SA = 'system:serviceaccount:podsec-system:podsec-nmi';
+
+const TOKENS: Record<string, Record<string, unknown>> = {
+  'nmi-on-a': { authenticated: true, user: { username: NMI_SA, extra: { [NODE_NAME_EXTRA]: ['node-a'] } } },
+  'app-pod-on-a': {
+    authenticated: true,
+    user: { username: 'system:serviceaccount:apps:default', extra: { [NODE_NAME_EXTRA]: ['node-a'] } },
+  },
+  'nmi-unbound': { authenticated: true, user: { username: NMI_SA } },
+};
+
+let api: FakeApiServer;
+let server: Server;
+let url: string;
+const audiencesSeen: string[][] = [];
+
+beforeAll(async () => {
+  api = await startFakeApiServer({
+    tokenReview: (spec) => {
+      audiencesSeen.push(spec.audiences ?? []);
+      return TOKENS[spec.token ?? ''] ?? { authenticated: false, error: 'invalid bearer token' };
+    },
+  });
+  const review = await kubernetesTokenReviewer({ kubeconfig: await api.writeKubeconfig() });
+  const keys = await KeySet.generate({ retentionSeconds: 3900 });
+  const issuer = createIssuer({
+    baseUrl: 'https://issuer.test',
+    keys,
+    identities: () => [
+      { clientId: ON_A, tenantId: 't' },
+      { clientId: ON_B, tenantId: 't' },
+    ],
+    isAssignedOnNode: (node, clientId) =>
+      (node === 'node-a' && clientId === ON_A) || (node === 'node-b' && clientId === ON_B),
+  });
+  const auth = anyAuthenticator([
+    clientCertificateAuthenticator(),
+    tokenReviewAuthenticator({ review, serviceAccounts: ['podsec-system/podsec-nmi'] }),
+  ]);
+  server = createServer(mintListener(issuer, auth));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await api.close();
+});
+
+async function mint(
+  token: string | undefined,
+  clientId: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${url}${MINT_PATH}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+    },
+    body: JSON.stringify({ clientId, resource: 'api://db' }),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+describe('mint API with TokenReview (fake API server)', () => {
+  it("the NMI's token on node-a mints node-a's identity; the audience is podsec-issuer", async () => {
+    const r = await mint('nmi-on-a', ON_A);
+    expect(r.status).toBe(200);
+    expect(r.body['client_id']).toBe(ON_A);
+    expect(audiencesSeen.at(-1)).toEqual(['podsec-issuer']);
+  });
+
+  const cases: { name: string; token: string | undefined; clientId: string; status: number; says: RegExp }[] =
+    [
+      {
+        name: "node-b's identity",
+        token: 'nmi-on-a',
+        clientId: ON_B,
+        status: 403,
+        says: /not assigned on node 'node-a'/,
+      },
+      {
+        name: "an app pod's token on the same node",
+        token: 'app-pod-on-a',
+        clientId: ON_A,
+        status: 401,
+        says: /NMI service account/,
+      },
+      {
+        name: 'a token without a node',
+        token: 'nmi-unbound',
+        clientId: ON_A,
+        status: 401,
+        says: /names no node/,
+      },
+      {
+        name: 'a token the API server rejects',
+        token: 'forged',
+        clientId: ON_A,
+        status: 401,
+        says: /not accepted.*invalid bearer token/,
+      },
+      {
+        name: 'no credential at all',
+        token: undefined,
+        clientId: ON_A,
+        status: 401,
+        says: /not TLS; no bearer token/,
+      },
+    ];
+  it.each(cases)('refuses $name with $status', async (c) => {
+    const r = await mint(c.token, c.clientId);
+    expect(r.status).toBe(c.status);
+    expect(String(r.body['error_description'])).toMatch(c.says);
+    expect(r.body['access_token']).toBeUndefined();
+  });
+
+  it('reuses a review for the same token (one TokenReview for several mints)', async () => {
+    const before = api.requests.filter((q) => q.path.endsWith('/tokenreviews')).length;
+    await mint('nmi-on-a', ON_A);
+    await mint('nmi-on-a', ON_A);
+    const after = api.requests.filter((q) => q.path.endsWith('/tokenreviews')).length;
+    expect(after - before).toBe(0); // reviewed in the first test, cached since
+  });
+});
+
+describe('nodeFromReview', () => {
+  const sa = ['podsec-system/podsec-nmi'];
+  const cases: { name: string; outcome: TokenReviewOutcome; node?: string }[] = [
+    {
+      name: 'NMI account with one node',
+      outcome: { authenticated: true, username: NMI_SA, extra: { [NODE_NAME_EXTRA]: ['n1'] } },
+      node: 'n1',
+    },
+    {
+      name: 'two nodes',
+      outcome: { authenticated: true, username: NMI_SA, extra: { [NODE_NAME_EXTRA]: ['n1', 'n2'] } },
+    },
+    {
+      name: 'an invalid node name',
+      outcome: { authenticated: true, username: NMI_SA, extra: { [NODE_NAME_EXTRA]: ['N/1'] } },
+    },
+    {
+      name: 'a user, not a service account',
+      outcome: { authenticated: true, username: 'alice', extra: { [NODE_NAME_EXTRA]: ['n1'] } },
+    },
+    {
+      name: 'not authenticated',
+      outcome: { authenticated: false, username: NMI_SA, extra: { [NODE_NAME_EXTRA]: ['n1'] } },
+    },
+  ];
+  it.each(cases)('$name', (c) => {
+    const got = nodeFromReview(c.outcome, sa);
+    expect(got.ok ? got.node : undefined).toBe(c.node);
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * A second way for an NMI to prove its node to the mint API: its projected ServiceAccount token,
+ * checked by the API server (TokenReview). Kubernetes binds such a token to the pod and, since
+ * 1.30, names the pod's node in `user.extra["authentication.kubernetes.io/node-name"]`. Every pod's
+ * token carries that, so the token must ALSO belong to the NMI's own ServiceAccount
+ * (`--nmi-service-account`): otherwise any pod on a node could mint that node's identities. The
+ * audience is checked by the API server (`spec.audiences`), so a token minted for another service
+ * cannot be replayed here. Reviews are cached briefly per token hash to spare the API server.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { isNodeName } from '../../lib/tls/index.js';
+import type { NodeAuthentication, NodeAuthenticator } from './mint-api.js';
+
+export const NODE_NAME_EXTRA = 'authentication.kubernetes.io/node-name';
+/** The audience NMIs request for their projected token (serviceAccountToken.audience). */
+export const DEFAULT_MINT_AUDIENCE = 'podsec-issuer';
+
+export interface TokenReviewOutcome {
+  readonly authenticated: boolean;
+  readonly username?: string | undefined;
+  readonly extra?: Readonly<Record<string, readonly string[]>> | undefined;
+  /** The API server's status.error, or why the review could not be made. */
+  readonly error?: string | undefined;
+}
+
+/** Asks the API server about a token; throws only when the API server cannot be asked. */
+export type TokenReviewer = (token: string, audiences: readonly string[]) => Promise<TokenReviewOutcome>;
+
+export interface TokenReviewAuthenticatorOptions {
+  readonly review: TokenReviewer;
+  /** `namespace/name` of the ServiceAccounts NMIs run as. */
+  readonly serviceAccounts: readonly string[];
+  readonly audiences?: readonly string[] | undefined;
+  /** How long a review is reused (default 30 s; 0 disables). */
+  readonly cacheSeconds?: number | undefined;
+  readonly now?: (() => number) | undefined;
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  if (typeof h !== 'string') return undefined;
+  const m = /^Bearer\s+([A-Za-z0-9._~+/=-]{1,8192})\s*$/i.exec(h);
+  return m?.[1];
+}
+
+/** Judges a review: the NMI's ServiceAccount, and exactly one valid node name. Pure. */
+export function nodeFromReview(
+  outcome: TokenReviewOutcome,
+  serviceAccounts: readonly string[],
+): NodeAuthentication {
+  if (!outcome.authenticated) {
+    return {
+      ok: false,
+      reason: `the token was not accepted by the API server${outcome.error ? ` (${outcome.error.slice(0, 200)})` : ''}`,
+    };
+  }
+  const m = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(outcome.username ?? '');
+  if (m === null || !serviceAccounts.includes(`${m[1]}/${m[2]}`)) {
+    return { ok: false, reason: 'the token does not belong to an NMI service account' };
+  }
+  const nodes = outcome.extra?.[NODE_NAME_EXTRA] ?? [];
+  if (nodes.length !== 1 || !isNodeName(nodes[0] ?? '')) {
+    return {
+      ok: false,
+      reason: `the token names no node (${NODE_NAME_EXTRA}): a pod-bound projected token is needed`,
+    };
+  }
+  return { ok: true, node: nodes[0] ?? '', method: 'token-review' };
+}
+
+export function tokenReviewAuthenticator(opts: TokenReviewAuthenticatorOptions): NodeAuthenticator {
+  const audiences = opts.audiences ?? [DEFAULT_MINT_AUDIENCE];
+  const ttlMs = (opts.cacheSeconds ?? 30) * 1000;
+  const now = opts.now ?? Date.now;
+  const cache = new Map<string, { at: number; result: NodeAuthentication }>();
+  return {
+    async authenticate(req) {
+      const token = bearer(req);
+      if (token === undefined) return { ok: false, reason: 'no bearer token was presented', absent: true };
+      const key = createHash('sha256').update(token).digest('base64url');
+      const hit = cache.get(key);
+      if (hit !== undefined && now() - hit.at < ttlMs) return hit.result;
+      let result: NodeAuthentication;
+      try {
+        result = nodeFromReview(await opts.review(token, audiences), opts.serviceAccounts);
+      } catch {
+        // not cached: the next request asks again
+        return { ok: false, reason: 'the token could not be reviewed (API server unavailable)' };
+      }
+      if (ttlMs > 0) {
+        if (cache.size >= 1000) cache.clear();
+        cache.set(key, { at: now(), result });
+      }
+      return result;
+    },
+  };
+}
+
+/**
+ * The first authenticator that accepts wins; a presented client certificate is judged by the
+ * certificate authenticator alone (a bad certificate is not rescued by a token).
+ */
+export function anyAuthenticator(authenticators: readonly NodeAuthenticator[]): NodeAuthenticator {
+  return {
+    async authenticate(req) {
+      const reasons: string[] = [];
+      for (const a of authenticators) {
+        const r = await a.authenticate(req);
+        if (r.ok) return r;
+        reasons.push(r.reason);
+        if (r.absent !== true) break;
+      }
+      return { ok: false, reason: reasons.join('; ') };
+    },
+  };
+}
+
+/** TokenReview through @kubernetes/client-node (kubeconfig file, or in-cluster when none). */
+export async function kubernetesTokenReviewer(
+  opts: { kubeconfig?: string | undefined; context?: string | undefined } = {},
+): Promise<TokenReviewer> {
+  const k8s = await import('@kubernetes/client-node');
+  const kc = new k8s.KubeConfig();
+  if (opts.kubeconfig !== undefined) kc.loadFromFile(opts.kubeconfig);
+  else kc.loadFromDefault();
+  if (opts.context !== undefined) kc.setCurrentContext(opts.context);
+  const api = kc.makeApiClient(k8s.AuthenticationV1Api);
+  return async (token, audiences) => {
+    const review = await api.createTokenReview({
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenReview',
+        spec: { token, audiences: [...audiences] },
+      },
+    });
+    const s = review.status;
+    return {
+      authenticated: s?.authenticated === true,
+      username: s?.user?.username,
+      extra: s?.user?.extra,
+      error: s?.error,
+    };
+  };
+}
