@@ -45,6 +45,8 @@ export interface FakeArm {
   identityOf(resourceId: string): FakeArmIdentity | undefined;
   /** The next matching requests fail like this, in order. */
   failNext(method: 'GET' | 'PATCH', failures: ScriptedFailure[]): void;
+  /** A PATCH adding this identity answers 400 naming it, as ARM does for a deleted identity. */
+  rejectIdentity(id: string): void;
   /** Every matching request fails like this until cleared (undefined). */
   failAlways(method: 'GET' | 'PATCH', failure: ScriptedFailure | undefined): void;
   close(): Promise<void>;
@@ -56,6 +58,7 @@ export async function startFakeArm(): Promise<FakeArm> {
   const requests: FakeArmRequest[] = [];
   const queued: Record<string, ScriptedFailure[]> = { GET: [], PATCH: [] };
   const always: Record<string, ScriptedFailure | undefined> = {};
+  const refused = new Set<string>();
 
   const send = (res: ServerResponse, status: number, body: unknown, headers = {}): void => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -101,6 +104,18 @@ export async function startFakeArm(): Promise<FakeArm> {
         const patch = (
           body as { identity?: { type?: string; userAssignedIdentities?: Record<string, unknown> } }
         )?.identity;
+        const bad = Object.entries(patch?.userAssignedIdentities ?? {}).find(
+          ([id, v]) => v !== null && refused.has(id.toLowerCase()),
+        );
+        if (bad) {
+          send(res, 400, {
+            error: {
+              code: 'FailedIdentityOperation',
+              message: `Identity operation for resource '${r.id}' failed with error 'Failed to perform resource identity operation. Status: 'BadRequest'. Response: '{"error":{"code":"BadRequest","message":"Resource '${bad[0]}' was not found."}}''.`,
+            },
+          });
+          return;
+        }
         if (patch) {
           const next: Record<string, { principalId: string; clientId: string }> = {
             ...r.identity.userAssignedIdentities,
@@ -147,6 +162,9 @@ export async function startFakeArm(): Promise<FakeArm> {
     },
     failNext(method, failures) {
       queued[method]!.push(...failures);
+    },
+    rejectIdentity(id) {
+      refused.add(id.toLowerCase());
     },
     failAlways(method, failure) {
       always[method] = failure;

@@ -164,6 +164,19 @@ describe('createAzureNodeAssigner against a local ARM stand-in', () => {
     expect(arm.identityOf(id)).toEqual({ type: 'None' });
   });
 
+  it('leaves out an identity ARM refuses (400 naming it) and attaches the others', async () => {
+    const id = arm.addResource(SUB, 'rg', 'virtualMachines/partial');
+    arm.rejectIdentity(mi('deleted'));
+    const out = await assigner().apply({
+      target: parseProviderId(`azure://${id}`)!,
+      add: [mi('a'), mi('deleted')],
+      remove: [],
+    });
+    expect(out).toMatchObject({ ok: true, updated: true, added: [mi('a')], rejected: [mi('deleted')] });
+    expect(Object.keys(arm.identityOf(id)!.userAssignedIdentities ?? {})).toEqual([mi('a')]);
+    expect(arm.requests.map((r) => r.method)).toEqual(['GET', 'PATCH', 'PATCH']);
+  });
+
   it('does not retry a 4xx other than 429', async () => {
     const out = await assigner().apply({
       target: parseProviderId(

@@ -56,6 +56,8 @@ interface ComputeLike {
 
 interface CallFailure {
   error: string;
+  /** ARM's own error message (used to find the identities it rejected; not logged whole). */
+  detail?: string | undefined;
   status?: number | undefined;
   retryAfterMs?: number | undefined;
 }
@@ -107,7 +109,15 @@ function describeError(err: unknown): CallFailure {
   let error: string;
   if (status !== undefined) error = `ARM answered ${status}${code === undefined ? '' : ` ${code}`}`;
   else error = `ARM request failed: ${code ?? (err instanceof Error ? err.message : String(err))}`;
-  return { error: error.slice(0, 300), status, retryAfterMs: after };
+  const detail = typeof e.message === 'string' ? e.message : undefined;
+  return { error: error.slice(0, 300), detail, status, retryAfterMs: after };
+}
+
+/** The identities an ARM 400 names (its message quotes the offending resource IDs). */
+function rejectedIds(f: CallFailure, added: readonly string[]): string[] {
+  if (f.status !== 400 || f.detail === undefined) return [];
+  const text = f.detail.toLowerCase();
+  return added.filter((id) => text.includes(normalizeId(id)));
 }
 
 function isRetriable(f: CallFailure): boolean {
@@ -171,17 +181,39 @@ export function createAzureNodeAssigner(options: AzureAssignerOptions): NodeAssi
         const { change: update, present } = identityUpdate(current.identity, change.add, change.remove);
         if (update === undefined) return { ok: true, present, added: [], removed: [], updated: false };
         before = new Set(Object.keys(current.identity?.userAssignedIdentities ?? {}).map(normalizeId));
-        await call(
-          () =>
-            ops(c, t).update(
-              t.resourceGroup,
-              t.name,
-              { identity: update.patch },
-              { ...abort, updateIntervalInMs: pollIntervalMs },
-            ),
-          signal,
-        );
-        return { ok: true, present, added: update.added, removed: update.removed, updated: true };
+        const patch = (body: object): Promise<unknown> =>
+          call(
+            () =>
+              ops(c, t).update(t.resourceGroup, t.name, body, {
+                ...abort,
+                updateIntervalInMs: pollIntervalMs,
+              }),
+            signal,
+          );
+        try {
+          await patch({ identity: update.patch });
+          return { ok: true, present, added: update.added, removed: update.removed, updated: true };
+        } catch (err) {
+          // One bad identity (deleted, mistyped) must not block every other one on this target:
+          // drop the ones ARM names in its 400 and try once more without them, as upstream did.
+          const rejected = err instanceof ArmCallError ? rejectedIds(err.failure, update.added) : [];
+          if (rejected.length === 0) throw err;
+          const gone = new Set(rejected.map(normalizeId));
+          const retry = identityUpdate(
+            current.identity,
+            change.add.filter((id) => !gone.has(normalizeId(id))),
+            change.remove,
+          );
+          if (retry.change !== undefined) await patch({ identity: retry.change.patch });
+          return {
+            ok: true,
+            present: retry.present,
+            added: retry.change?.added ?? [],
+            removed: retry.change?.removed ?? [],
+            updated: retry.change !== undefined,
+            rejected,
+          };
+        }
       } catch (err) {
         const f = err instanceof ArmCallError ? err.failure : describeError(err);
         return {

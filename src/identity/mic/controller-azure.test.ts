@@ -237,6 +237,40 @@ describe('runController with Azure node assignment (local ARM stand-in)', () => 
     expect(Object.keys(arm.identityOf(vm)!.userAssignedIdentities ?? {})).toEqual([mi('shared')]);
   });
 
+  it('an identity ARM refuses does not block the others on the VM, and is not retried every round', async () => {
+    arm.rejectIdentity(mi('deleted'));
+    const deleted = {
+      ...identity,
+      metadata: { name: 'deleted', namespace: 'app' },
+      spec: { type: 0, resourceID: mi('deleted'), clientID: 'deleted-client' },
+    };
+    const deletedBinding = {
+      ...binding,
+      metadata: { name: 'deleted', namespace: 'app' },
+      spec: { azureIdentity: 'deleted', selector: 'deleted' },
+    };
+    await start([
+      node('n1', `azure://${vm}`),
+      identity,
+      binding,
+      deleted,
+      deletedBinding,
+      pod('a1', 'n1'),
+      pod('a2', 'n1', 'deleted'),
+    ]);
+    await eventually(async () => {
+      const s = await statuses();
+      return s.join() === 'a1-app-db Assigned,a2-app-deleted Created' ? s : undefined;
+    });
+    const patches = arm.requests.filter((r) => r.method === 'PATCH').length;
+    // Another event: a new round must not PATCH the refused identity again.
+    const p = await source.get({ apiVersion: 'v1', kind: 'Pod', namespace: 'app', name: 'a1' });
+    await source.update({ ...p!, metadata: { ...p!.metadata, annotations: { touched: 'yes' } } });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(arm.requests.filter((r) => r.method === 'PATCH')).toHaveLength(patches);
+    expect(await statuses()).toEqual(['a1-app-db Assigned', 'a2-app-deleted Created']);
+  });
+
   it('a node without a usable providerID keeps its assignment Created and calls nothing', async () => {
     await start([node('n1', 'kind://docker/kind/n1'), identity, binding, pod('a1', 'n1')]);
     await eventually(async () => ((await statuses()).length === 1 ? true : undefined));

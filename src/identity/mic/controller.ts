@@ -374,6 +374,10 @@ async function createNodeState(na: NodeAssignmentOptions, log: Logger): Promise<
   const readAt = new Map<string, number>();
   const backoff = new Map<string, { failures: number; dueAt: number }>();
   const unresolvedLogged = new Set<string>();
+  /** Target key -> normalized IDs ARM refused -> until when they are left out (then tried again). */
+  const rejected = new Map<string, Map<string, number>>();
+  const isRejected = (key: string, id: string, now: number): boolean =>
+    (rejected.get(key)?.get(normalizeId(id)) ?? 0) > now;
   let added = new Map<string, Set<string>>();
   if (na.ledger) {
     try {
@@ -385,7 +389,9 @@ async function createNodeState(na: NodeAssignmentOptions, log: Logger): Promise<
   }
 
   async function applyDecision(d: TargetDecision, signal: AbortSignal): Promise<boolean> {
-    const outcome = await na.assigner.apply({ target: d.target, add: d.desired, remove: d.remove }, signal);
+    const start = Date.now();
+    const add = d.desired.filter((id) => !isRejected(d.key, id, start));
+    const outcome = await na.assigner.apply({ target: d.target, add, remove: d.remove }, signal);
     const now = Date.now();
     if (!outcome.ok) {
       // What the target already had is usable even though the update failed.
@@ -407,6 +413,15 @@ async function createNodeState(na: NodeAssignmentOptions, log: Logger): Promise<
       return false;
     }
     backoff.delete(d.key);
+    for (const id of outcome.rejected ?? []) {
+      let m = rejected.get(d.key);
+      if (!m) rejected.set(d.key, (m = new Map()));
+      m.set(normalizeId(id), now + maxMs);
+      log.warn(
+        { target: d.key, nodes: d.nodes, identity: id, retryInMs: maxMs },
+        'Resource Manager refused this identity (deleted or mistyped?); its assignments stay Created',
+      );
+    }
     known.set(d.key, new Set(outcome.present));
     readAt.set(d.key, now);
     const mine = new Set(added.get(d.key) ?? []);
@@ -451,7 +466,12 @@ async function createNodeState(na: NodeAssignmentOptions, log: Logger): Promise<
           'cannot find the VM or scale set of this node; its user-assigned identities stay Created',
         );
       }
-      const due = decided.targets.filter((d) => (backoff.get(d.key)?.dueAt ?? 0) <= now);
+      const due = decided.targets.filter(
+        (d) =>
+          (backoff.get(d.key)?.dueAt ?? 0) <= now &&
+          // Nothing left to do once refused identities are set aside (until they are tried again).
+          (d.remove.length > 0 || verify.has(d.key) || d.add.some((id) => !isRejected(d.key, id, now))),
+      );
       let targets = 0;
       let failures = 0;
       const ledgerBefore = JSON.stringify([...added].map(([k, v]) => [k, [...v].sort()]).sort());

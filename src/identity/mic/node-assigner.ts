@@ -25,6 +25,8 @@ export type AssignOutcome =
       readonly removed: readonly string[];
       /** Whether an update was sent (false: the target already matched). */
       readonly updated: boolean;
+      /** IDs ARM refused (a 400 naming them: deleted or mistyped identities); left out of the update. */
+      readonly rejected?: readonly string[] | undefined;
     }
   | {
       readonly ok: false;
