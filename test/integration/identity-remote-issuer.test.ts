@@ -295,4 +295,68 @@ describe('NMI --token-provider issuer=URL over mutual TLS', () => {
       client.close();
     }
   });
+
+  it('an NMI proven by its ServiceAccount token (issuer --nmi-token-review) mints its own node only', async () => {
+    const reviews: string[][] = [];
+    const second = await startIdentityIssuer(
+      {
+        tlsCert: files['issuer.crt'] ?? '',
+        tlsKey: files['issuer.key'] ?? '',
+        port: '0',
+        host: '127.0.0.1',
+        state: dir,
+        nmiTokenReview: true,
+      },
+      {
+        logger: silentLogger(),
+        // stands in for the API server's TokenReview (tested against the fake API server elsewhere)
+        tokenReviewer: (token, audiences) => {
+          reviews.push([...audiences]);
+          return Promise.resolve(
+            token === 'projected-token-of-the-nmi-on-node-b'
+              ? {
+                  authenticated: true,
+                  username: 'system:serviceaccount:podsec-system:podsec-nmi',
+                  extra: { 'authentication.kubernetes.io/node-name': ['node-b'] },
+                }
+              : { authenticated: false, error: 'invalid token' },
+          );
+        },
+      },
+    );
+    try {
+      const tokenFile = join(dir, 'tls', 'sa-token');
+      await writeFile(tokenFile, 'projected-token-of-the-nmi-on-node-b\n', { mode: 0o600 });
+      const nmi = await startNmi({
+        node: 'node-b',
+        tokenProvider: `issuer=${second.baseUrl}`,
+        clientCert: undefined,
+        clientKey: undefined,
+        issuerTokenFile: tokenFile,
+      });
+      expect(await waitReady(nmi)).toBe(200);
+      const ok = await rawToken(nmi, ID_B);
+      expect(ok.status).toBe(200);
+      expect(reviews[0]).toEqual(['podsec-issuer']);
+      // and the node-b NMI cannot get node-a's identity from the issuer directly
+      const client = createHttpsIssuerClient({
+        url: new URL(second.baseUrl),
+        tls: { ca: await readFile(files['issuer-ca.crt'] ?? '', 'utf8') },
+        bearerToken: () => Promise.resolve('projected-token-of-the-nmi-on-node-b'),
+      });
+      try {
+        expect(
+          await client.mint({
+            clientId: ID_A,
+            resource: 'api://db',
+            identity: { namespace: 'apps', name: 'id-a' },
+          }),
+        ).toMatchObject({ refused: true, status: 403 });
+      } finally {
+        client.close();
+      }
+    } finally {
+      await second.stop();
+    }
+  });
 });

@@ -187,7 +187,7 @@ export async function startIdentityIssuer(
   if (!pair.ok) throw new UsageError(`the TLS key pair cannot be used: ${pair.message}`);
   const clientCa = opts.clientCa === undefined ? undefined : await readClientCa(opts.clientCa);
   const tokenReview = opts.nmiTokenReview === true;
-  if (tokenReview && opts.state !== undefined) {
+  if (tokenReview && opts.state !== undefined && runtime.tokenReviewer === undefined) {
     throw new UsageError('--nmi-token-review needs the API server (TokenReview), not --state');
   }
   if (!tokenReview && (opts.nmiServiceAccounts !== undefined || opts.nmiTokenAudience !== undefined)) {

@@ -33,6 +33,16 @@ describe('parseTokenProviderChoice', () => {
     if (c.url !== undefined) expect(got.kind === 'issuer' && got.url.href).toBe(c.url);
   });
 
+  it('chooses issuer=URL with a ServiceAccount token instead of a certificate', () => {
+    expect(
+      parseTokenProviderChoice({
+        tokenProvider: 'issuer=https://issuer:8444',
+        issuerCa: 'a',
+        issuerTokenFile: '/var/run/secrets/podsec/token',
+      }).kind,
+    ).toBe('issuer');
+  });
+
   const refused: { name: string; flags: TokenProviderFlags; says: RegExp }[] = [
     { name: 'an unknown kind', flags: { tokenProvider: 'vault' }, says: /must be issuer-local, issuer=/ },
     {
@@ -44,7 +54,17 @@ describe('parseTokenProviderChoice', () => {
     {
       name: 'issuer=URL without the client key',
       flags: { tokenProvider: 'issuer=https://issuer:8444', issuerCa: 'a', clientCert: 'b' },
-      says: /needs --client-key/,
+      says: /--client-cert and --client-key go together/,
+    },
+    {
+      name: 'issuer=URL without any node credential',
+      flags: { tokenProvider: 'issuer=https://issuer:8444', issuerCa: 'a' },
+      says: /or --issuer-token-file/,
+    },
+    {
+      name: 'issuer=URL without --issuer-ca',
+      flags: { tokenProvider: 'issuer=https://issuer:8444', clientCert: 'b', clientKey: 'c' },
+      says: /needs --issuer-ca/,
     },
     {
       name: 'issuer=URL with --keys-dir',

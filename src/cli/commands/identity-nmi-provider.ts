@@ -5,7 +5,7 @@
  * node's client certificate) and `azure` (Azure AD through MSAL, the node's IMDS for type 0). Flags are checked before anything starts; the chosen provider
  * reports its own readiness (for a remote issuer: it answered once and sees this NMI as --node).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Issuer } from '../../identity/issuer/index.js';
 import { createIssuer, KeySet } from '../../identity/issuer/index.js';
 import { createHttpsIssuerClient, parseIssuerUrl, type IssuerTls } from '../../identity/nmi/issuer-https.js';
@@ -35,6 +35,8 @@ export interface TokenProviderFlags {
   /** This node's client certificate and key (PEM) for the remote issuer. */
   readonly clientCert?: string | undefined;
   readonly clientKey?: string | undefined;
+  /** The NMI's projected ServiceAccount token, instead of (or with) the client certificate. */
+  readonly issuerTokenFile?: string | undefined;
   /** `--authority-host` (azure only). */
   readonly authorityHost?: string | undefined;
 }
@@ -73,6 +75,7 @@ export function parseTokenProviderChoice(flags: TokenProviderFlags): TokenProvid
     ['--issuer-ca', flags.issuerCa],
     ['--client-cert', flags.clientCert],
     ['--client-key', flags.clientKey],
+    ['--issuer-token-file', flags.issuerTokenFile],
   ] as const;
   if (text !== 'azure' && flags.authorityHost !== undefined) {
     throw new UsageError('--authority-host only applies to --token-provider azure');
@@ -94,10 +97,15 @@ export function parseTokenProviderChoice(flags: TokenProviderFlags): TokenProvid
   if (text.startsWith('issuer=')) {
     const parsed = parseIssuerUrl(text.slice('issuer='.length));
     if (!parsed.ok) throw new UsageError(`--token-provider issuer=URL: ${parsed.message}`);
-    const missing = remoteOnly.filter(([, v]) => v === undefined).map(([f]) => f);
-    if (missing.length > 0) {
+    if (flags.issuerCa === undefined) {
+      throw new UsageError("--token-provider issuer=URL needs --issuer-ca (the issuer's serving CA)");
+    }
+    if ((flags.clientCert === undefined) !== (flags.clientKey === undefined)) {
+      throw new UsageError('--client-cert and --client-key go together');
+    }
+    if (flags.clientCert === undefined && flags.issuerTokenFile === undefined) {
       throw new UsageError(
-        `--token-provider issuer=URL needs ${missing.join(', ')} (the issuer proves this node by its client certificate)`,
+        '--token-provider issuer=URL needs --client-cert and --client-key, or --issuer-token-file (the issuer must be able to prove this node)',
       );
     }
     if (flags.keysDir !== undefined) {
@@ -121,11 +129,12 @@ async function readTls(flags: TokenProviderFlags): Promise<IssuerTls> {
     }
   };
   const ca = await read('--issuer-ca', flags.issuerCa);
-  const cert = await read('--client-cert', flags.clientCert);
-  const key = await read('--client-key', flags.clientKey);
   if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
     throw new UsageError(`--issuer-ca ${flags.issuerCa ?? ''} holds no PEM certificate`);
   }
+  if (flags.clientCert === undefined) return { ca };
+  const cert = await read('--client-cert', flags.clientCert);
+  const key = await read('--client-key', flags.clientKey);
   const pair = checkKeyPair(cert, key);
   if (!pair.ok) throw new UsageError(`--client-cert/--client-key cannot be used: ${pair.message}`);
   return { ca, cert, key };
@@ -155,6 +164,18 @@ async function localProvider(
   };
 }
 
+/** The projected token, re-read only when its file changed (the kubelet rotates it in place). */
+function tokenReader(file: string | undefined): (() => Promise<string | undefined>) | undefined {
+  if (file === undefined) return undefined;
+  let cached: { sig: string; token: string } | undefined;
+  return async () => {
+    const st = await stat(file);
+    const sig = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    if (cached?.sig !== sig) cached = { sig, token: (await readFile(file, 'utf8')).trim() };
+    return cached.token;
+  };
+}
+
 async function remoteProvider(
   url: URL,
   flags: TokenProviderFlags,
@@ -164,11 +185,12 @@ async function remoteProvider(
   const client = createHttpsIssuerClient({
     url,
     tls: await readTls(flags),
+    bearerToken: tokenReader(flags.issuerTokenFile),
     onAttempt: (o) => {
       if (o.error !== undefined)
         logger.warn({ issuer: url.origin, reason: o.error }, 'nmi: issuer not reachable');
       else if (o.status === 401)
-        logger.error({ issuer: url.origin }, 'nmi: the issuer refused this node certificate');
+        logger.error({ issuer: url.origin }, 'nmi: the issuer refused this node credential');
       else if (o.status !== undefined && o.status >= 500)
         logger.warn({ issuer: url.origin, status: o.status }, 'nmi: issuer error');
     },

@@ -29,6 +29,10 @@ export function defineIdentityNmi(identity: Command): void {
     )
     .option('--client-key <file>', 'with issuer=URL: the key of --client-cert (PEM); reloaded on change')
     .option(
+      '--issuer-token-file <file>',
+      "with issuer=URL: this NMI's projected ServiceAccount token (audience podsec-issuer), for an issuer with --nmi-token-review; instead of or with --client-cert",
+    )
+    .option(
       '--node-address <ip...>',
       "the node's own addresses: callers from them are refused (403); default none",
     )
@@ -87,6 +91,7 @@ export function defineIdentityNmi(identity: Command): void {
         issuerCa: opts['issuerCa'],
         clientCert: opts['clientCert'],
         clientKey: opts['clientKey'],
+        issuerTokenFile: opts['issuerTokenFile'],
         nodeAddresses: opts['nodeAddress'] as unknown as string[] | undefined,
         redirect: opts['redirect'] !== undefined,
         podInterfaces: opts['podInterface'] as unknown as string[] | undefined,

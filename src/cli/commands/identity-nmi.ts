@@ -50,6 +50,8 @@ export interface IdentityNmiOptions {
   readonly issuerCa?: string | undefined;
   readonly clientCert?: string | undefined;
   readonly clientKey?: string | undefined;
+  /** --issuer-token-file: projected ServiceAccount token proving the node (issuer --nmi-token-review). */
+  readonly issuerTokenFile?: string | undefined;
   /** --node-address: the node's own addresses; callers from them get 403 (none by default). */
   readonly nodeAddresses?: readonly string[] | undefined;
   /** --redirect: DNAT pod metadata traffic to this NMI (the listen address is the DNAT target). */

@@ -17,8 +17,9 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 /** The TLS material: CA that signed the issuer's serving certificate, this node's client pair. */
 export interface IssuerTls {
   readonly ca: string;
-  readonly cert: string;
-  readonly key: string;
+  /** Absent when the node is proven by a ServiceAccount token instead. */
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
 }
 
 export interface HttpsIssuerClientOptions {
@@ -33,6 +34,11 @@ export interface HttpsIssuerClientOptions {
   readonly backoffMs?: number | undefined;
   /** Retry-After (seconds) given to pods when the issuer cannot be reached (default 5). */
   readonly unavailableRetryAfterSeconds?: number | undefined;
+  /**
+   * The NMI's projected ServiceAccount token (audience of the issuer), sent as a bearer token
+   * for the issuer's TokenReview authenticator; read per request since the kubelet rotates it.
+   */
+  readonly bearerToken?: (() => Promise<string | undefined>) | undefined;
   /** Called after each answered attempt (any HTTP status) and each failed connection. */
   readonly onAttempt?: ((outcome: { status?: number; error?: string }) => void) | undefined;
 }
@@ -80,8 +86,7 @@ function makeAgent(tls: IssuerTls): Agent {
     maxSockets: 16,
     maxFreeSockets: 4,
     ca: tls.ca,
-    cert: tls.cert,
-    key: tls.key,
+    ...(tls.cert !== undefined && tls.key !== undefined ? { cert: tls.cert, key: tls.key } : {}),
   });
 }
 
@@ -119,7 +124,13 @@ export function createHttpsIssuerClient(opts: HttpsIssuerClientOptions): HttpsIs
   const unavailableAfter = opts.unavailableRetryAfterSeconds ?? 5;
   const base = opts.url.href.replace(/\/+$/, '');
 
-  function once(method: 'GET' | 'POST', path: string, body?: string): Promise<Attempt> {
+  async function once(method: 'GET' | 'POST', path: string, body?: string): Promise<Attempt> {
+    let token: string | undefined;
+    try {
+      token = await opts.bearerToken?.();
+    } catch {
+      return { ok: false, error: 'the ServiceAccount token cannot be read' };
+    }
     return new Promise((resolve) => {
       const target = new URL(base + path);
       const req = request(
@@ -130,6 +141,7 @@ export function createHttpsIssuerClient(opts: HttpsIssuerClientOptions): HttpsIs
           timeout: timeoutMs,
           headers: {
             accept: 'application/json',
+            ...(token === undefined || token === '' ? {} : { authorization: `Bearer ${token}` }),
             ...(body === undefined
               ? {}
               : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
