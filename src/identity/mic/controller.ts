@@ -415,7 +415,7 @@ async function createNodeState(na: NodeAssignmentOptions, log: Logger): Promise<
     backoff.delete(d.key);
     for (const id of outcome.rejected ?? []) {
       let m = rejected.get(d.key);
-      if (!m) rejected.set(d.key, (m = new Map()));
+      if (!m) rejected.set(d.key, (m = new Map<string, number>()));
       m.set(normalizeId(id), now + maxMs);
       log.warn(
         { target: d.key, nodes: d.nodes, identity: id, retryInMs: maxMs },
