@@ -1,7 +1,8 @@
 /**
- * `podsec identity nmi`: the NMI in local mode with podsec's issuer in the same process. It
- * watches pods, AzureAssignedIdentities and AzureIdentities through ClusterSource, mints tokens
- * only for identities assigned on `--node`. Other /metadata paths (and, with --allow-exceptions,
+ * `podsec identity nmi`: the NMI. It watches pods, AzureAssignedIdentities and AzureIdentities
+ * through ClusterSource and serves tokens only for identities assigned on `--node`, from the
+ * provider `--token-provider` chooses (identity-nmi-provider.ts; podsec's issuer in this process
+ * by default, or in another one over mutual TLS, or Azure AD). Other /metadata paths (and, with --allow-exceptions,
  * exempt pods) go to `--imds-address`, which is unset in local mode: nothing is passed through
  * then (404). Stops on SIGTERM or SIGINT.
  */

@@ -3,8 +3,8 @@
  * issuer-local`): the issuer's `mintForIdentity` is called directly, and it agrees to mint only
  * for identities the same caches show assigned on this node. No client secret is involved.
  *
- * Still to do: the remote form, where the NMI asks an issuer in another process over HTTPS (a
- * mint API authenticated per node); the issuer exposes `mintForIdentity` in process only today.
+ * The remote form (`--token-provider issuer=URL`) is issuer-https.ts: the same mint, asked over
+ * HTTPS from the issuer's mint API, which proves the node by a client certificate or TokenReview.
  */
 import type { KubeObject } from '../../kube/types.js';
 import type { Issuer, IssuerIdentity } from '../issuer/index.js';
