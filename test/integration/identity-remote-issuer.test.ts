@@ -23,7 +23,12 @@ import {
 import { verifyToken } from '../../src/identity/issuer/index.js';
 import { runCerts } from '../../src/cli/commands/certs.js';
 import { createHttpsIssuerClient } from '../../src/identity/nmi/issuer-https.js';
-import { generateCertificates } from '../../src/lib/tls/index.js';
+import {
+  generateCertificates,
+  generateClientCa,
+  generateNmiClientCertificate,
+  writeFileAtomic,
+} from '../../src/lib/tls/index.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { installLoopbackGuard, type LoopbackGuard } from '../support/loopback-guard.js';
 
@@ -358,5 +363,67 @@ describe('NMI --token-provider issuer=URL over mutual TLS', () => {
     } finally {
       await second.stop();
     }
+  });
+
+  it('the issuer reloads --client-ca: a node certificate from a new CA is refused, then accepted', async () => {
+    const newCa = await generateClientCa();
+    const fromNewCa = await generateNmiClientCertificate(newCa, 'node-a');
+    const caFile = join(dir, 'tls', 'rotating-client-ca.crt');
+    await writeFile(caFile, await readFile(files['client-ca.crt'] ?? '', 'utf8'));
+    const third = await startIdentityIssuer(
+      {
+        tlsCert: files['issuer.crt'] ?? '',
+        tlsKey: files['issuer.key'] ?? '',
+        port: '0',
+        host: '127.0.0.1',
+        state: dir,
+        clientCa: caFile,
+      },
+      { logger: silentLogger() },
+    );
+    const client = createHttpsIssuerClient({
+      url: new URL(third.baseUrl),
+      tls: {
+        ca: await readFile(files['issuer-ca.crt'] ?? '', 'utf8'),
+        cert: fromNewCa.cert,
+        key: fromNewCa.key,
+      },
+    });
+    try {
+      const before = await client.whoami();
+      expect(before.ok).toBe(false);
+      expect(!before.ok && before.reason).toMatch(/answered 401/);
+      await writeFileAtomic(caFile, newCa.cert, 0o644);
+      let after = await client.whoami();
+      for (let i = 0; i < 60 && !after.ok; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        after = await client.whoami();
+      }
+      expect(after).toEqual({ ok: true, value: { node: 'node-a', method: 'client-certificate' } });
+    } finally {
+      client.close();
+      await third.stop();
+    }
+  });
+
+  it("the NMI reloads its client certificate: with node-b's certificate in place it becomes ready as node-b", async () => {
+    const tls = join(dir, 'tls');
+    const certFile = join(tls, 'rotating-nmi.crt');
+    const keyFile = join(tls, 'rotating-nmi.key');
+    await writeFile(certFile, await readFile(files['nmi-node-a.crt'] ?? '', 'utf8'));
+    await writeFile(keyFile, await readFile(files['nmi-node-a.key'] ?? '', 'utf8'), { mode: 0o600 });
+    const nmi = await startNmi({ node: 'node-b', clientCert: certFile, clientKey: keyFile });
+    expect((await rawToken(nmi, ID_B)).status).toBe(403);
+    expect((await fetch(`${nmi.url}/healthz`)).status).toBe(503);
+    // podsec certs --nmi-client node-b ran in an earlier test: rotate to it (key first, then cert)
+    await writeFileAtomic(keyFile, await readFile(join(tls, 'nmi-node-b.key'), 'utf8'), 0o600);
+    await writeFileAtomic(certFile, await readFile(join(tls, 'nmi-node-b.crt'), 'utf8'), 0o644);
+    let ready = 0;
+    for (let i = 0; i < 60 && ready !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      ready = (await fetch(`${nmi.url}/healthz`)).status;
+    }
+    expect(ready).toBe(200);
+    expect((await rawToken(nmi, ID_B)).status).toBe(200);
   });
 });

@@ -54,8 +54,10 @@ const JSON_HEADERS = {
 };
 
 function fail(err: IssuerError, now: Date): IssuerResponse {
+  // A 401 closes the connection: the peer's certificate was judged at the handshake, so a retry
+  // (after the NMI's certificate or the issuer's client CA was replaced) needs a new one.
   const extra: Record<string, string> =
-    err.status === 401 ? { 'www-authenticate': 'Mutual TLS realm="podsec-nmi"' } : {};
+    err.status === 401 ? { 'www-authenticate': 'Mutual TLS realm="podsec-nmi"', connection: 'close' } : {};
   return {
     status: err.status,
     headers: { ...JSON_HEADERS, ...extra },
