@@ -79,9 +79,9 @@ export interface RoundResult {
   readonly conflicts: number;
   readonly failed: number;
   readonly invalid: number;
-  /** Node targets read or updated successfully this round. */
+  /** Node targets read or updated successfully since the previous round. */
   readonly nodeTargets: number;
-  /** Node targets whose update failed (retried with backoff). */
+  /** Node target updates that failed since the previous round (retried with backoff). */
   readonly nodeFailures: number;
 }
 
@@ -230,7 +230,9 @@ export async function runController(opts: ControllerOptions): Promise<void> {
     }),
   );
   const reported = new Set<string>();
-  const nodeState = na === undefined ? undefined : await createNodeState(na, log);
+  // Updates run in the background (a scale set update can take a minute); each one that settles
+  // triggers a round, which turns what it confirmed into Assigned.
+  const nodeState = na === undefined ? undefined : await createNodeState(na, log, signal, trigger);
   try {
     await Promise.race([Promise.all(all.map((i) => i.synced)), sleep(2 ** 31 - 1, signal)]);
     if (signal.aborted) return;
@@ -261,12 +263,10 @@ export async function runController(opts: ControllerOptions): Promise<void> {
       if (round.conflicts + round.failed > 0) {
         await sleep(retryMs, signal);
         pending = true;
-      } else if (round.nodeTargets + round.nodeFailures > 0) {
-        // What the targets confirmed turns Created into Assigned in the next round.
-        pending = true;
       }
     }
   } finally {
+    await nodeState?.idle();
     for (const off of unsubscribe) off();
     for (const inf of all) inf.stop();
   }
@@ -325,10 +325,8 @@ export async function runController(opts: ControllerOptions): Promise<void> {
         }
       }
     }
-    const node =
-      nodeState && !signal.aborted
-        ? await nodeState.assign(result.nodeIdentities, nodes, signal)
-        : { targets: 0, failures: 0 };
+    if (nodeState && !signal.aborted) nodeState.assign(result.nodeIdentities, nodes);
+    const node = nodeState?.takeCompleted() ?? { targets: 0, failures: 0 };
     return {
       actions: result.actions.length,
       applied: counts.applied,
@@ -357,14 +355,23 @@ interface NodeState {
   readonly known: Map<string, Set<string>>;
   /** When the earliest backed-off target or drift check is due (epoch ms), if any. */
   nextDueAt(): number | undefined;
+  /** Starts the due target updates (at most `concurrency` at once) without waiting for them. */
   assign(
     nodeIdentities: ReadonlyMap<string, ReadonlySet<string>>,
     nodes: ReadonlyMap<string, string | undefined>,
-    signal: AbortSignal,
-  ): Promise<{ targets: number; failures: number }>;
+  ): void;
+  /** Updates that settled since the last call. */
+  takeCompleted(): { targets: number; failures: number };
+  /** Resolves once no update is in flight and the ledger is saved. */
+  idle(): Promise<void>;
 }
 
-async function createNodeState(na: NodeAssignmentOptions, log: Logger): Promise<NodeState> {
+async function createNodeState(
+  na: NodeAssignmentOptions,
+  log: Logger,
+  signal: AbortSignal,
+  onSettled: () => void,
+): Promise<NodeState> {
   const driftMs = na.driftCheckMs ?? 180_000;
   const baseMs = na.backoffBaseMs ?? 2000;
   const maxMs = na.backoffMaxMs ?? 300_000;
@@ -378,17 +385,69 @@ async function createNodeState(na: NodeAssignmentOptions, log: Logger): Promise<
   const rejected = new Map<string, Map<string, number>>();
   const isRejected = (key: string, id: string, now: number): boolean =>
     (rejected.get(key)?.get(normalizeId(id)) ?? 0) > now;
+  const inflight = new Map<string, Promise<void>>();
+  const completed = { targets: 0, failures: 0 };
+  let saving: Promise<void> = Promise.resolve();
+  let savedLedger = '';
   let added = new Map<string, Set<string>>();
+  const ledgerText = (): string => JSON.stringify([...added].map(([k, v]) => [k, [...v].sort()]).sort());
   if (na.ledger) {
     try {
       added = await na.ledger.load();
     } catch (err) {
       // Without the ledger podsec removes nothing (it cannot tell its own additions), which is safe.
-      log.warn({ err: message(err) }, 'node assignment ledger unreadable; removing nothing until saved');
+      log.warn(
+        { err: message(err) },
+        'node assignment ledger unreadable; identities added before this start will not be removed',
+      );
+    }
+  }
+  savedLedger = ledgerText();
+
+  /** Saves the ledger when it changed; one save at a time, a failed one retried on the next call. */
+  function saveLedger(): void {
+    const ledger = na.ledger;
+    if (!ledger) return;
+    saving = saving.then(async () => {
+      const text = ledgerText();
+      if (text === savedLedger) return;
+      try {
+        await ledger.save(added);
+        savedLedger = text;
+      } catch (err) {
+        log.warn({ err: message(err) }, 'node assignment ledger not saved; retrying');
+      }
+    });
+  }
+
+  let queue: TargetDecision[] = [];
+  function startNext(): void {
+    while (!signal.aborted && inflight.size < concurrency) {
+      const d = queue.shift();
+      if (d === undefined) return;
+      if (inflight.has(d.key)) continue;
+      const run = applyDecision(d)
+        .then(
+          (ok) => {
+            if (ok) completed.targets += 1;
+            else completed.failures += 1;
+          },
+          (err: unknown) => {
+            completed.failures += 1;
+            log.warn({ target: d.key, err: message(err) }, 'node assignment failed unexpectedly');
+          },
+        )
+        .finally(() => {
+          inflight.delete(d.key);
+          saveLedger();
+          startNext();
+          if (!signal.aborted) onSettled();
+        });
+      inflight.set(d.key, run);
     }
   }
 
-  async function applyDecision(d: TargetDecision, signal: AbortSignal): Promise<boolean> {
+  async function applyDecision(d: TargetDecision): Promise<boolean> {
     const start = Date.now();
     const add = d.desired.filter((id) => !isRejected(d.key, id, start));
     const outcome = await na.assigner.apply({ target: d.target, add, remove: d.remove }, signal);
@@ -452,7 +511,7 @@ async function createNodeState(na: NodeAssignmentOptions, log: Logger): Promise<
       for (const at of readAt.values()) min = min === undefined ? at + driftMs : Math.min(min, at + driftMs);
       return min;
     },
-    async assign(nodeIdentities, nodes, signal) {
+    assign(nodeIdentities, nodes) {
       const now = Date.now();
       const verify = new Set<string>();
       for (const [key, at] of readAt) if (now - at >= driftMs) verify.add(key);
@@ -466,32 +525,24 @@ async function createNodeState(na: NodeAssignmentOptions, log: Logger): Promise<
           'cannot find the VM or scale set of this node; its user-assigned identities stay Created',
         );
       }
-      const due = decided.targets.filter(
+      // Due targets wait in a queue; a slot that frees up takes the next one at once.
+      queue = decided.targets.filter(
         (d) =>
           (backoff.get(d.key)?.dueAt ?? 0) <= now &&
           // Nothing left to do once refused identities are set aside (until they are tried again).
           (d.remove.length > 0 || verify.has(d.key) || d.add.some((id) => !isRejected(d.key, id, now))),
       );
-      let targets = 0;
-      let failures = 0;
-      const ledgerBefore = JSON.stringify([...added].map(([k, v]) => [k, [...v].sort()]).sort());
-      for (let i = 0; i < due.length && !signal.aborted; i += concurrency) {
-        const batch = due.slice(i, i + concurrency);
-        const results = await Promise.all(batch.map((d) => applyDecision(d, signal)));
-        for (const ok of results) {
-          if (ok) targets += 1;
-          else failures += 1;
-        }
-      }
-      const ledgerAfter = JSON.stringify([...added].map(([k, v]) => [k, [...v].sort()]).sort());
-      if (na.ledger && ledgerAfter !== ledgerBefore) {
-        try {
-          await na.ledger.save(added);
-        } catch (err) {
-          log.warn({ err: message(err) }, 'node assignment ledger not saved; retrying next round');
-        }
-      }
-      return { targets, failures };
+      startNext();
+    },
+    takeCompleted() {
+      const out = { ...completed };
+      completed.targets = 0;
+      completed.failures = 0;
+      return out;
+    },
+    async idle() {
+      while (inflight.size > 0) await Promise.allSettled([...inflight.values()]);
+      await saving;
     },
   };
 }
