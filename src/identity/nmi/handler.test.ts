@@ -483,9 +483,15 @@ describe('handleMetadataRequest', () => {
     expect(
       (await handleMetadataRequest(request('10.0.0.5', '', { path: '/healthz', headers: {} }), deps)).status,
     ).toBe(503);
+    expect(
+      (await handleMetadataRequest(request('10.0.0.5', '', { path: '/readyz', headers: {} }), deps)).status,
+    ).toBe(503);
     ready = true;
     expect(
       (await handleMetadataRequest(request('10.0.0.5', '', { path: '/healthz', headers: {} }), deps)).status,
+    ).toBe(200);
+    expect(
+      (await handleMetadataRequest(request('10.0.0.5', '', { path: '/readyz', headers: {} }), deps)).status,
     ).toBe(200);
     await handleMetadataRequest(request('10.0.0.5', R), deps);
     const metrics = await handleMetadataRequest(

@@ -52,7 +52,8 @@ export function normalizeAddress(address: string): string {
 }
 
 function routeOf(path: string): Route {
-  if (path === '/healthz') return 'healthz';
+  // One readiness answer on both paths (CONTRACTS.md section 2 names /readyz for every server).
+  if (path === '/healthz' || path === '/readyz') return 'healthz';
   if (path === '/metrics') return 'metrics';
   if (TOKEN_LIKE.test(path)) return 'token';
   if (INSTANCE_PATH.test(path)) return 'instance';
