@@ -45,6 +45,11 @@ export interface FakeArm {
   identityOf(resourceId: string): FakeArmIdentity | undefined;
   /** The next matching requests fail like this, in order. */
   failNext(method: 'GET' | 'PATCH', failures: ScriptedFailure[]): void;
+  /**
+   * PATCHes answer 202 with an Azure-AsyncOperation to poll, InProgress this many times before
+   * Succeeded ('never': forever); undefined: 200 at once (the default).
+   */
+  asyncUpdates(polls: number | 'never' | undefined): void;
   /** A PATCH adding this identity answers 400 naming it, as ARM does for a deleted identity. */
   rejectIdentity(id: string): void;
   /** Every matching request fails like this until cleared (undefined). */
@@ -59,6 +64,10 @@ export async function startFakeArm(): Promise<FakeArm> {
   const queued: Record<string, ScriptedFailure[]> = { GET: [], PATCH: [] };
   const always: Record<string, ScriptedFailure | undefined> = {};
   const refused = new Set<string>();
+  const operations = new Map<string, number | 'never'>();
+  let opCounter = 0;
+  let asyncPolls: number | 'never' | undefined;
+  let port = 0;
 
   const send = (res: ServerResponse, status: number, body: unknown, headers = {}): void => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -93,6 +102,18 @@ export async function startFakeArm(): Promise<FakeArm> {
           { error: { code: failure.code ?? 'Scripted', message: 'scripted failure' } },
           failure.headers ?? {},
         );
+        return;
+      }
+      const op = /\/operations\/(op-\d+)$/.exec(url.pathname);
+      if (op && method === 'GET') {
+        const left = operations.get(op[1]!);
+        if (left === undefined) {
+          send(res, 404, { error: { code: 'NotFound', message: 'no such operation' } });
+          return;
+        }
+        if (left !== 'never') operations.set(op[1]!, left - 1);
+        const done = left !== 'never' && left <= 0;
+        send(res, 200, { name: op[1], status: done ? 'Succeeded' : 'InProgress' });
         return;
       }
       const r = resources.get(url.pathname.toLowerCase());
@@ -142,11 +163,20 @@ export async function startFakeArm(): Promise<FakeArm> {
         send(res, 405, { error: { code: 'MethodNotAllowed', message: method } });
         return;
       }
-      send(res, 200, { id: r.id, name: r.id.split('/').pop(), location: 'westeurope', identity: r.identity });
+      const body_ = { id: r.id, name: r.id.split('/').pop(), location: 'westeurope', identity: r.identity };
+      if (method === 'PATCH' && asyncPolls !== undefined) {
+        // ARM's long-running form: accepted, then an operation to poll until it says Succeeded.
+        const id = `op-${++opCounter}`;
+        operations.set(id, asyncPolls);
+        const location = `https://127.0.0.1:${port}/subscriptions/x/providers/Microsoft.Compute/locations/westeurope/operations/${id}?api-version=2024-07-01`;
+        send(res, 202, {}, { 'Azure-AsyncOperation': location, 'Retry-After': '0' });
+        return;
+      }
+      send(res, 200, body_);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
 
   return {
     url: `https://127.0.0.1:${port}`,
@@ -162,6 +192,9 @@ export async function startFakeArm(): Promise<FakeArm> {
     },
     failNext(method, failures) {
       queued[method]!.push(...failures);
+    },
+    asyncUpdates(polls) {
+      asyncPolls = polls;
     },
     rejectIdentity(id) {
       refused.add(id.toLowerCase());

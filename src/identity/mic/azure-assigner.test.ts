@@ -177,6 +177,41 @@ describe('createAzureNodeAssigner against a local ARM stand-in', () => {
     expect(arm.requests.map((r) => r.method)).toEqual(['GET', 'PATCH', 'PATCH']);
   });
 
+  it('follows a long-running update (202 + Azure-AsyncOperation) to its end', async () => {
+    const id = arm.addResource(SUB, 'rg', 'virtualMachineScaleSets/slow');
+    arm.asyncUpdates(2);
+    try {
+      const out = await assigner().apply({
+        target: parseProviderId(`azure://${id}/virtualMachines/0`)!,
+        add: [mi('a')],
+        remove: [],
+      });
+      expect(out).toMatchObject({ ok: true, updated: true });
+      const polls = arm.requests.filter((r) => r.path.includes('/operations/'));
+      expect(polls.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      arm.asyncUpdates(undefined);
+    }
+  });
+
+  it('gives up on an update ARM never finishes, within the operation bound', async () => {
+    const id = arm.addResource(SUB, 'rg', 'virtualMachineScaleSets/stuck');
+    arm.asyncUpdates('never');
+    try {
+      const out = await createAzureNodeAssigner({
+        credential,
+        armEndpoint: arm.url,
+        ca: arm.ca,
+        pollIntervalMs: 20,
+        operationTimeoutMs: 400,
+      }).apply({ target: parseProviderId(`azure://${id}/virtualMachines/0`)!, add: [mi('a')], remove: [] });
+      expect(out).toMatchObject({ ok: false });
+      if (!out.ok) expect(out.error).toContain('no answer within');
+    } finally {
+      arm.asyncUpdates(undefined);
+    }
+  });
+
   it('does not retry a 4xx other than 429', async () => {
     const out = await assigner().apply({
       target: parseProviderId(

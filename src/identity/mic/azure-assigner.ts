@@ -39,6 +39,11 @@ export interface AzureAssignerOptions {
   readonly retryBaseMs?: number | undefined;
   /** Polling interval of long-running updates (202 responses). Default 2 s. */
   readonly pollIntervalMs?: number | undefined;
+  /**
+   * Bound on one target's whole read-and-update, polling included (a scale set takes 40-60 s; an
+   * operation ARM never finishes must not stall the controller). Default 10 min.
+   */
+  readonly operationTimeoutMs?: number | undefined;
   /** Injected for tests. */
   readonly sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
 }
@@ -131,6 +136,7 @@ export function createAzureNodeAssigner(options: AzureAssignerOptions): NodeAssi
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
   const retryBaseMs = options.retryBaseMs ?? 1000;
   const pollIntervalMs = options.pollIntervalMs ?? 2000;
+  const operationTimeoutMs = options.operationTimeoutMs ?? 600_000;
   const sleep = options.sleep ?? defaultSleep;
   const clients = new Map<string, Promise<ComputeLike>>();
 
@@ -171,12 +177,14 @@ export function createAzureNodeAssigner(options: AzureAssignerOptions): NodeAssi
   }
 
   return {
-    async apply(change: TargetChange, signal?: AbortSignal): Promise<AssignOutcome> {
+    async apply(change: TargetChange, outer?: AbortSignal): Promise<AssignOutcome> {
       const t = change.target;
       let before: ReadonlySet<string> | undefined;
+      const deadline = AbortSignal.timeout(operationTimeoutMs);
+      const signal = outer === undefined ? deadline : AbortSignal.any([outer, deadline]);
       try {
         const c = await clientFor(t.subscriptionId);
-        const abort = signal === undefined ? {} : { abortSignal: signal };
+        const abort = { abortSignal: signal };
         const current = await call(() => ops(c, t).get(t.resourceGroup, t.name, abort), signal);
         const { change: update, present } = identityUpdate(current.identity, change.add, change.remove);
         if (update === undefined) return { ok: true, present, added: [], removed: [], updated: false };
@@ -215,7 +223,15 @@ export function createAzureNodeAssigner(options: AzureAssignerOptions): NodeAssi
           };
         }
       } catch (err) {
-        const f = err instanceof ArmCallError ? err.failure : describeError(err);
+        const f = deadline.aborted
+          ? {
+              error: `no answer within ${Math.round(operationTimeoutMs / 1000)} s`,
+              status: undefined,
+              retryAfterMs: undefined,
+            }
+          : err instanceof ArmCallError
+            ? err.failure
+            : describeError(err);
         return {
           ok: false,
           error: `${t.kind === 'vm' ? 'VM' : 'scale set'} ${targetResourceId(t)}: ${f.error}`,
