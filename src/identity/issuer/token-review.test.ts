@@ -148,6 +148,53 @@ describe('mint API with TokenReview (fake API server)', () => {
   });
 });
 
+describe('tokenReviewAuthenticator without an API server', () => {
+  const req = (token: string): Parameters<ReturnType<typeof tokenReviewAuthenticator>['authenticate']>[0] =>
+    ({ headers: { authorization: `Bearer ${token}` } }) as never;
+  const good: TokenReviewOutcome = {
+    authenticated: true,
+    username: NMI_SA,
+    extra: { [NODE_NAME_EXTRA]: ['node-a'] },
+  };
+
+  it('an unreachable API server refuses, and is asked again next time (not cached)', async () => {
+    let calls = 0;
+    let up = false;
+    const auth = tokenReviewAuthenticator({
+      serviceAccounts: ['podsec-system/podsec-nmi'],
+      review: () => {
+        calls += 1;
+        return up ? Promise.resolve(good) : Promise.reject(new Error('ECONNREFUSED'));
+      },
+    });
+    expect(await auth.authenticate(req('t'))).toMatchObject({ ok: false, reason: /API server unavailable/ });
+    up = true;
+    expect(await auth.authenticate(req('t'))).toEqual({ ok: true, node: 'node-a', method: 'token-review' });
+    expect(calls).toBe(2);
+  });
+
+  it('a cached review expires', async () => {
+    let now = 0;
+    let calls = 0;
+    const auth = tokenReviewAuthenticator({
+      serviceAccounts: ['podsec-system/podsec-nmi'],
+      cacheSeconds: 30,
+      now: () => now,
+      review: () => {
+        calls += 1;
+        return Promise.resolve(good);
+      },
+    });
+    await auth.authenticate(req('t'));
+    now = 29_000;
+    await auth.authenticate(req('t'));
+    expect(calls).toBe(1);
+    now = 31_000;
+    await auth.authenticate(req('t'));
+    expect(calls).toBe(2);
+  });
+});
+
 describe('nodeFromReview', () => {
   const sa = ['podsec-system/podsec-nmi'];
   const cases: { name: string; outcome: TokenReviewOutcome; node?: string }[] = [
