@@ -95,7 +95,7 @@ describe('runController with Azure node assignment (local ARM stand-in)', () => 
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function start(objects: readonly object[]): Promise<void> {
+  async function start(objects: readonly object[], driftCheckMs?: number): Promise<void> {
     await writeFile(join(dir, 'all.yaml'), objects.map((o) => stringify(o)).join('---\n'));
     source = createDirectorySource(dir, { pollIntervalMs: 50 });
     stop = new AbortController();
@@ -116,6 +116,7 @@ describe('runController with Azure node assignment (local ARM stand-in)', () => 
         ledger,
         backoffBaseMs: 50,
         backoffMaxMs: 200,
+        ...(driftCheckMs === undefined ? {} : { driftCheckMs }),
       },
       onRound: (r) => rounds.push(r),
     });
@@ -269,6 +270,26 @@ describe('runController with Azure node assignment (local ARM stand-in)', () => 
     await new Promise((r) => setTimeout(r, 400));
     expect(arm.requests.filter((r) => r.method === 'PATCH')).toHaveLength(patches);
     expect(await statuses()).toEqual(['a1-app-db Assigned', 'a2-app-deleted Created']);
+  });
+
+  it('re-attaches an identity removed behind its back at the drift check, and idles without work', async () => {
+    await start([node('n1', `azure://${vm}`), identity, binding, pod('a1', 'n1')], 150);
+    await eventually(allAssigned(1));
+    // Someone removes it from the VM by hand.
+    arm.addResource(SUB, 'rg', 'virtualMachines/vm1', { type: 'None' });
+    await eventually(() =>
+      Promise.resolve(
+        Object.keys(arm.identityOf(vm)?.userAssignedIdentities ?? {}).includes(mi('db')) ? true : undefined,
+      ),
+    );
+    // No pod needs anything any more: the loop must rest (resync is 30 s), not spin.
+    const p = await source.get({ apiVersion: 'v1', kind: 'Pod', namespace: 'app', name: 'a1' });
+    await source.update({ ...p!, metadata: { ...p!.metadata, labels: { aadpodidbinding: 'none' } } });
+    await eventually(async () => ((await statuses()).length === 0 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 500));
+    const before = rounds.length;
+    await new Promise((r) => setTimeout(r, 600));
+    expect(rounds.length - before).toBeLessThanOrEqual(1);
   });
 
   it('a node without a usable providerID keeps its assignment Created and calls nothing', async () => {

@@ -10,7 +10,9 @@
  * confirmed gets one update through the assigner; what it confirms becomes the reconcile's
  * `nodesReady`, so the next round moves those assignments Created -> Assigned. A failed target
  * keeps its assignments Created and is retried with exponential backoff (at least its
- * Retry-After). Targets are re-read every drift interval; identities podsec added are removed
+ * Retry-After). Updates run in the background, a bounded number at once, so a slow scale set
+ * does not hold up AzureAssignedIdentity writes; each settled update triggers a round. Targets
+ * are re-read every drift interval; identities podsec added (recorded in the ledger) are removed
  * when nothing on the target needs them (never those it found there). Without an assigner
  * (managed mode, local mode, no Resource Manager) type 0 identities are Assigned at once.
  */
@@ -506,9 +508,14 @@ async function createNodeState(
   return {
     known,
     nextDueAt() {
+      // Only future times: a past one was handled (or no longer matters) and would spin the loop.
+      const now = Date.now();
       let min: number | undefined;
-      for (const b of backoff.values()) min = min === undefined ? b.dueAt : Math.min(min, b.dueAt);
-      for (const at of readAt.values()) min = min === undefined ? at + driftMs : Math.min(min, at + driftMs);
+      const consider = (t: number): void => {
+        if (t > now) min = min === undefined ? t : Math.min(min, t);
+      };
+      for (const b of backoff.values()) consider(b.dueAt);
+      for (const at of readAt.values()) consider(at + driftMs);
       return min;
     },
     assign(nodeIdentities, nodes) {
