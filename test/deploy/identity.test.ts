@@ -186,7 +186,14 @@ describe.runIf(kubectlSuiteRuns('deploy/identity'))('deploy/identity', () => {
     ],
     [
       'podsec-identity-issuer',
-      [{ apiGroups: [GROUP], resources: ['azureidentities'], verbs: ['list', 'watch'] }],
+      [
+        {
+          apiGroups: [GROUP],
+          resources: ['azureidentities', 'azureassignedidentities'],
+          verbs: ['list', 'watch'],
+        },
+        { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+      ],
     ],
     [
       'podsec-identity-issuer-secrets',
@@ -219,6 +226,15 @@ describe.runIf(kubectlSuiteRuns('deploy/identity'))('deploy/identity', () => {
         expect(all).not.toContain('*');
         expect(rule.verbs).not.toContain('patch');
         if (rule.resources?.includes('secrets')) expect(holders).toEqual(['podsec-identity-issuer']);
+        if (rule.resources?.includes('tokenreviews')) {
+          // the issuer reviews the NMIs' projected tokens (the mint API), nothing else
+          expect([holders, rule.resources, rule.verbs]).toEqual([
+            ['podsec-identity-issuer'],
+            ['tokenreviews'],
+            ['create'],
+          ]);
+          continue;
+        }
         if (rule.verbs?.some((v) => !['get', 'list', 'watch'].includes(v))) {
           expect(holders).toEqual(['podsec-identity-controller']);
           expect(
@@ -261,7 +277,7 @@ describe.runIf(kubectlSuiteRuns('deploy/identity'))('deploy/identity', () => {
     );
   });
 
-  it('the issuer: HTTPS behind its Service, probed over HTTPS, the same issuer URL and keys as the NMI', () => {
+  it('the issuer: HTTPS behind its Service, probed over HTTPS; the NMI mints through it with a projected token and holds no signing key', () => {
     const svc = find(objs(), 'Service', 'podsec-identity-issuer');
     expect(get<unknown>(svc, 'spec', 'ports', 0)).toMatchObject({ port: 443, targetPort: 'https' });
     const c = container(objs(), 'Deployment', 'podsec-identity-issuer');
@@ -277,16 +293,36 @@ describe.runIf(kubectlSuiteRuns('deploy/identity'))('deploy/identity', () => {
     });
     const issuerArgs = args(objs(), 'Deployment', 'podsec-identity-issuer');
     const nmiArgs = args(objs(), 'DaemonSet', 'podsec-nmi');
-    const value = (list: string[], flag: string) => list.find((a) => a.startsWith(`${flag}=`))?.split('=')[1];
+    const value = (list: string[], flag: string) =>
+      list.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
     expect(value(issuerArgs, '--base-url')).toBe('https://podsec-identity-issuer.podsec-system.svc');
-    expect(value(nmiArgs, '--issuer-url')).toBe(value(issuerArgs, '--base-url'));
-    expect(value(nmiArgs, '--keys-dir')).toBe(value(issuerArgs, '--keys-dir'));
-    const secretOf = (kind: string, name: string) =>
-      get<{ name: string; secret?: { secretName: string } }[]>(podSpec(objs(), kind, name), 'volumes').find(
-        (v) => v.name === 'signing-keys',
-      )?.secret?.secretName;
-    expect(secretOf('Deployment', 'podsec-identity-issuer')).toBe('podsec-identity-signing-keys');
-    expect(secretOf('DaemonSet', 'podsec-nmi')).toBe('podsec-identity-signing-keys');
+    expect(value(nmiArgs, '--token-provider')).toBe(`issuer=${value(issuerArgs, '--base-url')}`);
+    expect(issuerArgs).toContain('--nmi-token-review');
+    const ds = find(objs(), 'DaemonSet', 'podsec-nmi');
+    expect(value(issuerArgs, '--nmi-service-account')).toBe(
+      `${ds.metadata.namespace}/${get<string>(podSpec(objs(), 'DaemonSet', 'podsec-nmi'), 'serviceAccountName')}`,
+    );
+    type Volume = {
+      name: string;
+      secret?: { secretName: string };
+      projected?: { sources: { serviceAccountToken?: { audience: string; path: string } }[] };
+    };
+    const volumes = (kind: string, name: string) => get<Volume[]>(podSpec(objs(), kind, name), 'volumes');
+    expect(
+      volumes('Deployment', 'podsec-identity-issuer').find((v) => v.name === 'signing-keys')?.secret
+        ?.secretName,
+    ).toBe('podsec-identity-signing-keys');
+    // no node holds a signing key: a compromised node cannot sign for other nodes' identities
+    expect(volumes('DaemonSet', 'podsec-nmi').filter((v) => v.secret !== undefined)).toEqual([]);
+    expect(nmiArgs.some((a) => a.startsWith('--keys-dir'))).toBe(false);
+    const projected = volumes('DaemonSet', 'podsec-nmi').find((v) => v.name === 'issuer-token');
+    const sa = projected?.projected?.sources[0]?.serviceAccountToken;
+    expect(sa?.audience).toBe(value(issuerArgs, '--nmi-token-audience') ?? 'podsec-issuer');
+    const mount = get<{ name: string; mountPath: string }[]>(
+      container(objs(), 'DaemonSet', 'podsec-nmi'),
+      'volumeMounts',
+    ).find((m) => m.name === 'issuer-token');
+    expect(value(nmiArgs, '--issuer-token-file')).toBe(`${mount?.mountPath}/${sa?.path}`);
   });
 
   it('the NMI: every node, host network, only NET_ADMIN, system-node-critical, --redirect, --node from spec.nodeName', () => {

@@ -321,7 +321,7 @@ describe('NMI --token-provider issuer=URL over mutual TLS', () => {
             token === 'projected-token-of-the-nmi-on-node-b'
               ? {
                   authenticated: true,
-                  username: 'system:serviceaccount:podsec-system:podsec-nmi',
+                  username: 'system:serviceaccount:podsec-node:podsec-nmi',
                   extra: { 'authentication.kubernetes.io/node-name': ['node-b'] },
                 }
               : { authenticated: false, error: 'invalid token' },

@@ -29,7 +29,7 @@ export function defineIdentityIssuer(identity: Command): void {
     )
     .option(
       '--nmi-service-account <ns/name...>',
-      'with --nmi-token-review: the ServiceAccounts NMIs run as (default podsec-system/podsec-nmi)',
+      'with --nmi-token-review: the ServiceAccounts NMIs run as (default podsec-node/podsec-nmi, as deploy/identity runs it)',
     )
     .option(
       '--nmi-token-audience <aud>',

@@ -55,7 +55,7 @@ export interface IdentityIssuerOptions {
    * the API server (TokenReview); the node is the token's node-name. Needs the API server.
    */
   readonly nmiTokenReview?: boolean | undefined;
-  /** `namespace/name` of the NMI ServiceAccounts whose tokens count (default podsec-system/podsec-nmi). */
+  /** `namespace/name` of the NMI ServiceAccounts whose tokens count (default podsec-node/podsec-nmi, as deploy/identity runs it). */
   readonly nmiServiceAccounts?: readonly string[] | undefined;
   /** The audience NMI tokens must carry (default podsec-issuer). */
   readonly nmiTokenAudience?: string | undefined;
@@ -193,7 +193,7 @@ export async function startIdentityIssuer(
   if (!tokenReview && (opts.nmiServiceAccounts !== undefined || opts.nmiTokenAudience !== undefined)) {
     throw new UsageError('--nmi-service-account and --nmi-token-audience only apply with --nmi-token-review');
   }
-  const nmiServiceAccounts = opts.nmiServiceAccounts ?? ['podsec-system/podsec-nmi'];
+  const nmiServiceAccounts = opts.nmiServiceAccounts ?? ['podsec-node/podsec-nmi'];
   for (const sa of nmiServiceAccounts) {
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(sa)) {
       throw new UsageError(`--nmi-service-account must be NAMESPACE/NAME, got "${sa}"`);
