@@ -50,9 +50,9 @@ export function defineIdentityController(identity: Command): void {
     )
     .option(
       '--immutable-user-msis <ids>',
-      'comma-separated resource IDs of user-assigned identities never removed from a node (podsec only ever ' +
-        'removes identities it added itself, recorded in ConfigMap podsec-identity-node-assignments in ' +
-        '--lease-namespace)',
+      'comma-separated client IDs or resource IDs of user-assigned identities never removed from a node ' +
+        '(podsec only ever removes identities it added itself, recorded in ConfigMap ' +
+        'podsec-identity-node-assignments in --lease-namespace)',
     )
     .option(
       '--identity-assignment-reconcile-interval <seconds>',

@@ -85,6 +85,12 @@ describe('parseControllerOptions', () => {
       driftCheckMs: 180_000,
     });
   });
+  it('immutable identities: client IDs and resource IDs, trimmed', () => {
+    expect(parseControllerOptions({ immutableUserMsis: ' abc , /subscriptions/s/x,' }).immutable).toEqual([
+      'abc',
+      '/subscriptions/s/x',
+    ]);
+  });
   it('standard with a cloud config: ARM settings with the defaults', () => {
     expect(parseControllerOptions({ cloudConfig: '/etc/kubernetes/azure.json' }).azure).toEqual({
       cloudConfigFile: '/etc/kubernetes/azure.json',
@@ -101,7 +107,6 @@ describe('parseControllerOptions', () => {
     ],
     ['http ARM endpoint', { armEndpoint: 'http://127.0.0.1:1' }, /--arm-endpoint must be an https URL/],
     ['authority host garbage', { authorityHost: 'login' }, /--authority-host must be an https URL/],
-    ['immutable client ID', { immutableUserMsis: 'abc' }, /--immutable-user-msis takes resource IDs/],
     ['drift interval zero', { assignmentReconcileInterval: '0' }, /--identity-assignment-reconcile-interval/],
   ] as const)('%s', (_n, opts, message) => {
     expect(() => parseControllerOptions(opts)).toThrow(message);

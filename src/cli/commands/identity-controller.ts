@@ -126,11 +126,6 @@ export function parseControllerOptions(opts: IdentityControllerOptions): {
     .split(',')
     .map((x) => x.trim())
     .filter((x) => x !== '');
-  for (const id of immutable) {
-    if (!id.startsWith('/subscriptions/')) {
-      throw new UsageError(`--immutable-user-msis takes resource IDs (/subscriptions/...), got "${id}"`);
-    }
-  }
   return {
     level: parseLogLevel(opts.logLevel),
     leaderElect: parseBool('--leader-elect', opts.leaderElect),

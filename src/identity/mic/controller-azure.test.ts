@@ -95,7 +95,11 @@ describe('runController with Azure node assignment (local ARM stand-in)', () => 
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function start(objects: readonly object[], driftCheckMs?: number): Promise<void> {
+  async function start(
+    objects: readonly object[],
+    driftCheckMs?: number,
+    immutable?: readonly string[],
+  ): Promise<void> {
     await writeFile(join(dir, 'all.yaml'), objects.map((o) => stringify(o)).join('---\n'));
     source = createDirectorySource(dir, { pollIntervalMs: 50 });
     stop = new AbortController();
@@ -117,6 +121,7 @@ describe('runController with Azure node assignment (local ARM stand-in)', () => 
         backoffBaseMs: 50,
         backoffMaxMs: 200,
         ...(driftCheckMs === undefined ? {} : { driftCheckMs }),
+        ...(immutable === undefined ? {} : { immutable }),
       },
       onRound: (r) => rounds.push(r),
     });
@@ -176,6 +181,19 @@ describe('runController with Azure node assignment (local ARM stand-in)', () => 
     expect(await statuses()).toHaveLength(2);
     // The scale set still serves b1 and b2.
     expect(Object.keys(arm.identityOf(ss)!.userAssignedIdentities ?? {})).toEqual([mi('db')]);
+  });
+
+  it('an immutable identity (by client ID) stays on the VM even though podsec added it', async () => {
+    await start([node('n1', `azure://${vm}`), identity, binding, pod('a1', 'n1')], undefined, ['DB-CLIENT']);
+    await eventually(allAssigned(1));
+    const p = await source.get({ apiVersion: 'v1', kind: 'Pod', namespace: 'app', name: 'a1' });
+    await source.update({ ...p!, metadata: { ...p!.metadata, labels: { aadpodidbinding: 'none' } } });
+    await eventually(async () => ((await statuses()).length === 0 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(Object.keys(arm.identityOf(vm)!.userAssignedIdentities ?? {}).sort()).toEqual(
+      [mi('db'), mi('kubelet')].sort(),
+    );
+    expect(arm.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1);
   });
 
   it('an identity that was already on the VM is left there when its pods go', async () => {

@@ -40,7 +40,10 @@ export interface NodeAssignmentOptions {
   readonly assigner: NodeAssigner;
   /** Identities podsec added, kept across restarts (default: in memory only). */
   readonly ledger?: AssignmentLedger | undefined;
-  /** Resource IDs never removed (the kubelet identity, upstream's --immutable-user-msis). */
+  /**
+   * Identities never removed (upstream's --immutable-user-msis): resource IDs, or client IDs
+   * (resolved through the AzureIdentities, the only identities podsec ever adds).
+   */
   readonly immutable?: readonly string[] | undefined;
   /** Re-read every target this often and re-add what went missing. Default 3 min. */
   readonly driftCheckMs?: number | undefined;
@@ -327,7 +330,8 @@ export async function runController(opts: ControllerOptions): Promise<void> {
         }
       }
     }
-    if (nodeState && !signal.aborted) nodeState.assign(result.nodeIdentities, nodes);
+    if (nodeState && !signal.aborted)
+      nodeState.assign(result.nodeIdentities, nodes, userAssignedClients(identities));
     const node = nodeState?.takeCompleted() ?? { targets: 0, failures: 0 };
     return {
       actions: result.actions.length,
@@ -352,6 +356,17 @@ function userAssignedIds(identities: readonly KubeObject[]): string[] {
   return out;
 }
 
+/** Client ID -> resource ID of the user-assigned identities (type 0) among raw AzureIdentity objects. */
+function userAssignedClients(identities: readonly KubeObject[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const i of identities) {
+    const spec = (i as { spec?: { type?: unknown; resourceID?: unknown; clientID?: unknown } }).spec;
+    if (spec?.type === 0 && typeof spec.resourceID === 'string' && typeof spec.clientID === 'string')
+      out.set(spec.clientID, spec.resourceID);
+  }
+  return out;
+}
+
 interface NodeState {
   /** Target key -> normalized IDs seen there by the last successful read or update. */
   readonly known: Map<string, Set<string>>;
@@ -361,6 +376,8 @@ interface NodeState {
   assign(
     nodeIdentities: ReadonlyMap<string, ReadonlySet<string>>,
     nodes: ReadonlyMap<string, string | undefined>,
+    /** Client ID -> resource ID of the type 0 AzureIdentities (for client IDs in `immutable`). */
+    clientIds: ReadonlyMap<string, string>,
   ): void;
   /** Updates that settled since the last call. */
   takeCompleted(): { targets: number; failures: number };
@@ -378,7 +395,10 @@ async function createNodeState(
   const baseMs = na.backoffBaseMs ?? 2000;
   const maxMs = na.backoffMaxMs ?? 300_000;
   const concurrency = Math.max(1, na.concurrency ?? 4);
-  const immutable = new Set((na.immutable ?? []).map(normalizeId));
+  const immutableIds = new Set((na.immutable ?? []).filter((x) => x.startsWith('/')).map(normalizeId));
+  const immutableClients = new Set(
+    (na.immutable ?? []).filter((x) => !x.startsWith('/')).map((x) => x.toLowerCase()),
+  );
   const known = new Map<string, Set<string>>();
   const readAt = new Map<string, number>();
   const backoff = new Map<string, { failures: number; dueAt: number }>();
@@ -518,10 +538,13 @@ async function createNodeState(
       for (const at of readAt.values()) consider(at + driftMs);
       return min;
     },
-    assign(nodeIdentities, nodes) {
+    assign(nodeIdentities, nodes, clientIds) {
       const now = Date.now();
       const verify = new Set<string>();
       for (const [key, at] of readAt) if (now - at >= driftMs) verify.add(key);
+      const immutable = new Set(immutableIds);
+      for (const [clientId, id] of clientIds)
+        if (immutableClients.has(clientId.toLowerCase())) immutable.add(normalizeId(id));
       const decided = planNodeAssignments({ nodeIdentities, nodes, known, added, immutable, verify });
       for (const u of decided.unresolved) {
         const key = `${u.node}|${u.reason}`;
