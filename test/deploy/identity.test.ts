@@ -449,3 +449,45 @@ describe.runIf(kubectlSuiteRuns('deploy/identity'))('deploy/identity', () => {
     });
   });
 });
+
+describe.runIf(kubectlSuiteRuns)('deploy/overlays/identity-arm (standard mode: ARM node assignment)', () => {
+  const objs = () => renderObjects('deploy/overlays/identity-arm');
+
+  it('runs the controller in standard mode with the cloud config from its Secret', () => {
+    const c = container(objs(), 'Deployment', 'podsec-identity-controller');
+    const argv = get<string[]>(c, 'args');
+    expect(argv).toEqual(
+      expect.arrayContaining([
+        '--operation-mode=standard',
+        '--cloud-config=/etc/podsec/cloud-config/azure.json',
+      ]),
+    );
+    const mount = get<{ name: string; mountPath: string; readOnly?: boolean }[]>(c, 'volumeMounts').find(
+      (m) => m.name === 'cloud-config',
+    );
+    expect(mount).toEqual({ name: 'cloud-config', mountPath: '/etc/podsec/cloud-config', readOnly: true });
+    const volume = get<{ name: string; secret?: { secretName: string } }[]>(
+      podSpec(objs(), 'Deployment', 'podsec-identity-controller'),
+      'volumes',
+    ).find((v) => v.name === 'cloud-config');
+    expect(volume?.secret?.secretName).toBe('podsec-identity-cloud-config');
+  });
+
+  it('lets the controller keep only its own ledger ConfigMap, in podsec-system', () => {
+    const role = find(objs(), 'Role', 'podsec-identity-controller-ledger');
+    expect(role.metadata.namespace).toBe('podsec-system');
+    expect(get<Rule[]>(role, 'rules')).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+      {
+        apiGroups: [''],
+        resources: ['configmaps'],
+        resourceNames: ['podsec-identity-node-assignments'],
+        verbs: ['get', 'update'],
+      },
+    ]);
+    const binding = find(objs(), 'RoleBinding', 'podsec-identity-controller-ledger');
+    expect(get<unknown>(binding, 'subjects')).toEqual([
+      { kind: 'ServiceAccount', name: 'podsec-identity-controller', namespace: 'podsec-system' },
+    ]);
+  });
+});
