@@ -160,7 +160,6 @@ function nmiOptions(over: Partial<IdentityNmiOptions>): IdentityNmiOptions {
     issuerCa: files['issuer-ca.crt'],
     clientCert: files['nmi-node-a.crt'],
     clientKey: files['nmi-node-a.key'],
-    issuerUrl: 'https://unused.podsec.test',
     logLevel: 'silent',
     ...over,
   };

@@ -60,9 +60,12 @@ export function defineIdentityController(identity: Command): void {
       '180',
     )
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
-    .action(async (opts: Record<string, string | boolean | undefined>) => {
+    .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
       const { runIdentityController } = await import('./identity-controller.js');
       const text = (k: string): string | undefined => (typeof opts[k] === 'string' ? opts[k] : undefined);
+      // ARM-only flags are passed only when typed, so a stray one can be refused (not its default).
+      const typed = (k: string): string | undefined =>
+        cmd.getOptionValueSource(k) === 'default' ? undefined : text(k);
       process.exitCode = await runIdentityController({
         state: text('state'),
         kubeconfig: text('kubeconfig'),
@@ -73,10 +76,10 @@ export function defineIdentityController(identity: Command): void {
         resync: text('resync'),
         operationMode: text('operationMode'),
         cloudConfig: text('cloudConfig'),
-        armEndpoint: text('armEndpoint'),
-        authorityHost: text('authorityHost'),
-        immutableUserMsis: text('immutableUserMsis'),
-        assignmentReconcileInterval: text('identityAssignmentReconcileInterval'),
+        armEndpoint: typed('armEndpoint'),
+        authorityHost: typed('authorityHost'),
+        immutableUserMsis: typed('immutableUserMsis'),
+        assignmentReconcileInterval: typed('identityAssignmentReconcileInterval'),
         logLevel: text('logLevel'),
       });
     });

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { startFakeArm, type FakeArm } from '../../../test/support/fake-arm.js';
 import { createIssuer } from '../../identity/issuer/issuer.js';
@@ -23,6 +23,7 @@ import { createDirectorySource } from '../../kube/cluster-source/directory.js';
 import type { ClusterSource } from '../../kube/cluster-source/types.js';
 import { generateCertificates } from '../../lib/tls/index.js';
 import { createLogger } from '../../observability/logger.js';
+import { main } from '../main.js';
 import { parseControllerOptions, runIdentityController } from './identity-controller.js';
 
 const API = 'aadpodidentity.k8s.io/v1';
@@ -86,10 +87,10 @@ describe('parseControllerOptions', () => {
     });
   });
   it('immutable identities: client IDs and resource IDs, trimmed', () => {
-    expect(parseControllerOptions({ immutableUserMsis: ' abc , /subscriptions/s/x,' }).immutable).toEqual([
-      'abc',
-      '/subscriptions/s/x',
-    ]);
+    expect(
+      parseControllerOptions({ cloudConfig: 'azure.json', immutableUserMsis: ' abc , /subscriptions/s/x,' })
+        .immutable,
+    ).toEqual(['abc', '/subscriptions/s/x']);
   });
   it('standard with a cloud config: ARM settings with the defaults', () => {
     expect(parseControllerOptions({ cloudConfig: '/etc/kubernetes/azure.json' }).azure).toEqual({
@@ -108,8 +109,58 @@ describe('parseControllerOptions', () => {
     ['http ARM endpoint', { armEndpoint: 'http://127.0.0.1:1' }, /--arm-endpoint must be an https URL/],
     ['authority host garbage', { authorityHost: 'login' }, /--authority-host must be an https URL/],
     ['drift interval zero', { assignmentReconcileInterval: '0' }, /--identity-assignment-reconcile-interval/],
+    [
+      'ARM endpoint without a cloud config',
+      { armEndpoint: 'https://arm.example' },
+      /--arm-endpoint has no effect in standard mode without --cloud-config/,
+    ],
+    [
+      'authority host and drift interval in managed mode',
+      { operationMode: 'managed', authorityHost: 'https://login.example', assignmentReconcileInterval: '60' },
+      /--authority-host, --identity-assignment-reconcile-interval have no effect in managed mode/,
+    ],
+    [
+      'immutable identities without a cloud config',
+      { immutableUserMsis: 'abc' },
+      /--immutable-user-msis has no effect in standard mode without --cloud-config/,
+    ],
   ] as const)('%s', (_n, opts, message) => {
     expect(() => parseControllerOptions(opts)).toThrow(message);
+  });
+});
+
+describe('podsec identity controller: ARM-only flags are refused when typed outside standard + --cloud-config', () => {
+  async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
+    let stderr = '';
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr += String(chunk);
+      return true;
+    });
+    try {
+      const code = await main(['identity', 'controller', '--state', '/nonexistent', ...args]);
+      return { code, stderr };
+    } finally {
+      spy.mockRestore();
+      process.exitCode = undefined;
+    }
+  }
+
+  it('a typed --arm-endpoint in managed mode: exit 2 naming the flag and the mode', async () => {
+    const { code, stderr } = await cli([
+      '--operation-mode',
+      'managed',
+      '--arm-endpoint',
+      'https://arm.example',
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--arm-endpoint has no effect in managed mode/);
+  });
+
+  it('the defaults of the ARM flags are not counted as typed', async () => {
+    const { code, stderr } = await cli(['--log-level', 'loud']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--log-level must be one of/);
+    expect(stderr).not.toMatch(/no effect/);
   });
 });
 

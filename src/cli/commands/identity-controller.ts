@@ -126,22 +126,50 @@ export function parseControllerOptions(opts: IdentityControllerOptions): {
     .split(',')
     .map((x) => x.trim())
     .filter((x) => x !== '');
+  const driftCheckMs = parseSeconds(
+    '--identity-assignment-reconcile-interval',
+    opts.assignmentReconcileInterval,
+    180,
+  );
+  const armConfigured = operationMode === 'standard' && opts.cloudConfig !== undefined;
+  if (!armConfigured) refuseArmOnlyFlags(opts, operationMode);
   return {
     level: parseLogLevel(opts.logLevel),
     leaderElect: parseBool('--leader-elect', opts.leaderElect),
     resyncMs: parseSeconds('--resync', opts.resync, 30),
     operationMode,
     azure:
-      operationMode === 'standard' && opts.cloudConfig !== undefined
+      armConfigured && opts.cloudConfig !== undefined
         ? { cloudConfigFile: opts.cloudConfig, armEndpoint, authorityHost }
         : undefined,
     immutable,
-    driftCheckMs: parseSeconds(
-      '--identity-assignment-reconcile-interval',
-      opts.assignmentReconcileInterval,
-      180,
-    ),
+    driftCheckMs,
   };
+}
+
+/**
+ * The ARM flags act only in standard mode with --cloud-config; anywhere else they would be
+ * silently ignored, so a given one is a usage error naming it and the mode. The command passes
+ * them only when typed (commander's defaults are left out).
+ */
+function refuseArmOnlyFlags(opts: IdentityControllerOptions, mode: OperationMode): void {
+  const given = [
+    ['--arm-endpoint', opts.armEndpoint],
+    ['--authority-host', opts.authorityHost],
+    ['--immutable-user-msis', opts.immutableUserMsis],
+    ['--identity-assignment-reconcile-interval', opts.assignmentReconcileInterval],
+  ]
+    .filter(([, v]) => v !== undefined)
+    .map(([f]) => f);
+  if (given.length === 0) return;
+  const where =
+    mode === 'managed'
+      ? 'in managed mode (--operation-mode managed makes no ARM calls)'
+      : 'in standard mode without --cloud-config (no ARM is configured)';
+  throw new UsageError(
+    `${given.join(', ')} ${given.length === 1 ? 'has' : 'have'} no effect ${where}`,
+    'give --cloud-config (standard mode) for the ARM calls, or drop the flag',
+  );
 }
 
 /** The Azure assigner from a cloud config file; UsageError (by field, no values) when it is unusable. */

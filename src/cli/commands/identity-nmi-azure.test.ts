@@ -107,7 +107,6 @@ async function start(over: Partial<IdentityNmiOptions>, exception = false): Prom
       port: '0',
       listenAddress: '127.0.0.1',
       tokenProvider: 'azure',
-      issuerUrl: 'https://issuer.podsec.test',
       logLevel: 'silent',
       state: dir,
       ...over,

@@ -75,7 +75,7 @@ export function defineIdentityNmi(identity: Command): void {
       '--allow-instance-metadata',
       'pass /metadata/instance to --imds-address instead of refusing it (403)',
     )
-    .action(async (opts: Record<string, string | undefined>) => {
+    .action(async (opts: Record<string, string | undefined>, cmd: Command) => {
       const { runIdentityNmi } = await import('./identity-nmi.js');
       process.exitCode = await runIdentityNmi({
         node: opts['node'] ?? '',
@@ -86,7 +86,8 @@ export function defineIdentityNmi(identity: Command): void {
         context: opts['context'],
         tokenProvider: opts['tokenProvider'] ?? 'issuer-local',
         keysDir: opts['keysDir'],
-        issuerUrl: opts['issuerUrl'] ?? 'https://issuer.podsec.local',
+        // Only a typed --issuer-url is passed, so a stray one is refused (the default is issuer-local's).
+        issuerUrl: cmd.getOptionValueSource('issuerUrl') === 'default' ? undefined : opts['issuerUrl'],
         logLevel: opts['logLevel'] ?? 'info',
         issuerCa: opts['issuerCa'],
         clientCert: opts['clientCert'],

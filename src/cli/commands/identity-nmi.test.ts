@@ -5,10 +5,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { verifyToken } from '../../identity/issuer/index.js';
 import { UsageError } from '../../lib/errors.js';
 import { silentLogger } from '../../observability/index.js';
+import { main } from '../main.js';
 import { startIdentityNmi, type IdentityNmiOptions, type RunningNmi } from './identity-nmi.js';
 
 const STATE = `
@@ -142,4 +143,68 @@ describe('podsec identity nmi', () => {
       );
     });
   }
+});
+
+describe('podsec identity nmi: --issuer-url belongs to issuer-local and is https', () => {
+  const cases: { name: string; over: Partial<IdentityNmiOptions>; message: RegExp }[] = [
+    {
+      name: 'with --token-provider azure',
+      over: { tokenProvider: 'azure', issuerUrl: 'https://issuer.podsec.test' },
+      message: /--issuer-url does not apply to --token-provider azure/,
+    },
+    {
+      name: 'with --token-provider issuer=URL',
+      over: {
+        tokenProvider: 'issuer=https://127.0.0.1:1',
+        issuerCa: '/nonexistent/ca.pem',
+        issuerTokenFile: '/nonexistent/token',
+        issuerUrl: 'https://issuer.podsec.test',
+      },
+      message: /--issuer-url does not apply to --token-provider issuer=URL/,
+    },
+    {
+      name: 'an http URL',
+      over: { issuerUrl: 'http://issuer.podsec.test' },
+      message: /--issuer-url must be an https:\/\/ URL/,
+    },
+    { name: 'not a URL', over: { issuerUrl: 'issuer' }, message: /--issuer-url must be an https:\/\/ URL/ },
+  ];
+  for (const c of cases) {
+    it(`usage error: ${c.name}`, async () => {
+      await expect(startIdentityNmi(options(c.over), { logger: silentLogger() })).rejects.toThrow(c.message);
+    });
+  }
+
+  async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
+    let stderr = '';
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr += String(chunk);
+      return true;
+    });
+    try {
+      const code = await main(['identity', 'nmi', '--node', 'n1', ...args]);
+      return { code, stderr };
+    } finally {
+      spy.mockRestore();
+      process.exitCode = undefined;
+    }
+  }
+
+  it('the command refuses a typed --issuer-url with azure (exit 2, names the flag and the mode)', async () => {
+    const { code, stderr } = await cli([
+      '--token-provider',
+      'azure',
+      '--issuer-url',
+      'https://i.podsec.test',
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--issuer-url does not apply to --token-provider azure/);
+  });
+
+  it("the command does not count --issuer-url's default as typed", async () => {
+    const { code, stderr } = await cli(['--token-provider', 'azure', '--port', '70000']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--port must be a TCP port/);
+    expect(stderr).not.toMatch(/--issuer-url/);
+  });
 });

@@ -37,7 +37,8 @@ export interface IdentityNmiOptions {
   readonly context?: string | undefined;
   readonly tokenProvider: string;
   readonly keysDir?: string | undefined;
-  readonly issuerUrl: string;
+  /** --issuer-url (issuer-local only; default https://issuer.podsec.local); undefined when not given. */
+  readonly issuerUrl?: string | undefined;
   readonly logLevel: string;
   /** --imds-address HOST:PORT|none: the node's real IMDS (unset in local mode unless given). */
   readonly imdsAddress?: string | undefined;
@@ -99,16 +100,37 @@ function validate(opts: IdentityNmiOptions): number {
     if (isIP(a) === 0) throw new UsageError(`--node-address must be IP addresses, got '${a}'`);
   }
   if (!isLogLevel(opts.logLevel)) throw new UsageError(`unknown --log-level '${opts.logLevel}'`);
+  checkIssuerUrl(opts);
+  return parsePort(opts.port);
+}
+
+/**
+ * --issuer-url names the `iss` of tokens minted in this process, so it belongs to issuer-local
+ * alone (a remote issuer or Azure AD sets its own); it is https, as every issuer URL podsec uses.
+ */
+function checkIssuerUrl(opts: IdentityNmiOptions): void {
+  if (opts.issuerUrl === undefined) return;
+  const provider = opts.tokenProvider.trim();
+  if (provider !== 'issuer-local') {
+    const mode = provider === 'azure' ? 'azure' : 'issuer=URL';
+    throw new UsageError(
+      `--issuer-url does not apply to --token-provider ${mode}: only the in-process issuer (issuer-local) uses it`,
+      mode === 'azure'
+        ? 'drop --issuer-url'
+        : "drop --issuer-url: the remote issuer's --base-url sets the iss claim",
+    );
+  }
   let url: URL;
   try {
     url = new URL(opts.issuerUrl);
   } catch {
-    throw new UsageError(`--issuer-url must be a URL, got '${opts.issuerUrl}'`);
+    throw new UsageError(`--issuer-url must be an https:// URL, got '${opts.issuerUrl}'`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new UsageError('--issuer-url must be an https:// URL');
+  if (url.protocol !== 'https:' || url.search !== '' || url.hash !== '' || url.username !== '') {
+    throw new UsageError(
+      `--issuer-url must be an https:// URL without credentials, query or fragment, got '${opts.issuerUrl}'`,
+    );
   }
-  return parsePort(opts.port);
 }
 
 async function withTimeout(p: Promise<unknown>, ms: number, what: string): Promise<void> {
