@@ -6,3 +6,10 @@ export {
   validateException,
   validateIdentity,
 } from './validate.js';
+export {
+  claimedClientId,
+  clientIdKey,
+  duplicateClientIdMessage,
+  duplicateClientIds,
+  type IdentityObjectRef,
+} from './duplicates.js';

@@ -414,6 +414,103 @@ describe('reconcile: one case per rule', () => {
   });
 });
 
+describe('reconcile: a client id claimed by several AzureIdentities', () => {
+  const ORDERS = '5b1e1c5e-0000-4000-8000-00000000abcd';
+  const withClient = (obj: Record<string, unknown>, clientID: string, extra: object = {}) => ({
+    ...obj,
+    spec: { ...(obj['spec'] as object), clientID, ...extra },
+  });
+  // The reproduction: prod's orders identity, and a copy of its client id made in namespace evil.
+  const prod = {
+    pods: [pod('api', { ns: 'prod', label: 'orders' })],
+    identities: [withClient(sp('orders', 'prod'), ORDERS)],
+    bindings: [binding('orders', 'orders', 'orders', 'prod')],
+  };
+  const evil = {
+    pods: [pod('thief', { ns: 'evil', label: 'steal' })],
+    identities: [withClient(sp('copy', 'evil'), ORDERS)],
+    bindings: [binding('steal', 'copy', 'steal', 'evil')],
+  };
+  const both = (e: Partial<typeof evil> = evil, o: Partial<typeof prod> = prod) => ({
+    pods: [...(o.pods ?? prod.pods), ...(e.pods ?? evil.pods)],
+    identities: [...(o.identities ?? prod.identities), ...(e.identities ?? evil.identities)],
+    bindings: [...(o.bindings ?? prod.bindings), ...(e.bindings ?? evil.bindings)],
+  });
+  const prodAssigned = settled(snap(prod));
+  const cases: [string, MicSnapshot, MicOptions, string[], string[]][] = [
+    [
+      'one identity with the client id: assigned as before',
+      snap(prod),
+      NAMESPACED,
+      ['create prod/api-prod-orders n1 Assigned'],
+      [],
+    ],
+    [
+      'two namespaces, one client id, same tenant: no assignment for either',
+      snap(both()),
+      NAMESPACED,
+      [],
+      ['evil/copy', 'prod/orders'],
+    ],
+    [
+      'the copy names another tenant: still refused (client ids are global)',
+      snap(both({ identities: [withClient(sp('copy', 'evil'), ORDERS, { tenantID: 'other-tenant' })] })),
+      NAMESPACED,
+      [],
+      ['evil/copy', 'prod/orders'],
+    ],
+    [
+      'the copy differs only in letter case',
+      snap(both({ identities: [withClient(sp('copy', 'evil'), ORDERS.toUpperCase())] })),
+      NAMESPACED,
+      [],
+      ['evil/copy', 'prod/orders'],
+    ],
+    [
+      'type 0 copies in managed mode (Assigned at once otherwise): refused',
+      snap({
+        ...both(
+          { identities: [withClient(msi('copy', 'evil', 'orders'), ORDERS)] },
+          { identities: [withClient(msi('orders', 'prod'), ORDERS)] },
+        ),
+      }),
+      { allowCrossNamespace: false, preassigned: true },
+      [],
+      ['evil/copy', 'prod/orders'],
+    ],
+    [
+      'a malformed copy (no tenant) still blocks the original',
+      snap(both({ identities: [withClient(sp('copy', 'evil'), ORDERS, { tenantID: undefined })] })),
+      NAMESPACED,
+      [],
+      ['prod/orders'], // the copy is reported for its own problems,
+    ],
+    [
+      'the copy appears after prod was assigned: the assignment is removed',
+      snap({ ...both(), assigned: prodAssigned }),
+      NAMESPACED,
+      ['delete prod/api-prod-orders not-desired'],
+      ['evil/copy', 'prod/orders'],
+    ],
+    ['cross-namespace mode: same rule', snap(both()), CROSS, [], ['evil/copy', 'prod/orders']],
+  ];
+  it.each(cases)('%s', (_name, s, o, actions, refused) => {
+    const p = plan(s, o);
+    expect(summary(p.actions)).toEqual(actions);
+    const dup = p.invalid.filter((i) =>
+      i.problems.some((x) => x.message.includes('claimed by more than one')),
+    );
+    expect(dup.map((i) => `${i.namespace}/${i.name}`).sort()).toEqual(refused);
+    for (const i of dup) {
+      expect(i.kind).toBe('AzureIdentity');
+      expect(i.problems).toContainEqual({
+        path: 'spec.clientID',
+        message: expect.stringContaining('(evil/copy, prod/orders)') as string,
+      });
+    }
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // Churn: random changes, reconciles, crashes midway through applying, restarts from scratch.
 
@@ -578,7 +675,8 @@ function step(w: World, cmd: Command, o: MicOptions): void {
       return;
     case 'identity': {
       const obj = cmd.type === 0 ? msi(cmd.name, cmd.ns, cmd.res) : sp(cmd.name, cmd.ns);
-      if (!cmd.valid) obj['spec'] = { ...(obj['spec'] as object), clientID: '' };
+      // Client ids unique per object: shared client ids are their own table above.
+      obj['spec'] = { ...(obj['spec'] as object), clientID: cmd.valid ? `${cmd.ns}-${cmd.name}-client` : '' };
       w.identities.set(`${cmd.ns}/${cmd.name}`, { obj, valid: cmd.valid, type: cmd.type, res: cmd.res });
       return;
     }

@@ -12,6 +12,8 @@
  *   namespace unless allowCrossNamespace; the identity is looked up in the binding's namespace; an
  *   identity annotated `aadpodidentity.k8s.io/Behavior: namespaced` serves only its own namespace;
  * - invalid identities and bindings are ignored whole (reported in `invalid`), never half-applied;
+ *   every AzureIdentity whose client id another AzureIdentity also claims is invalid (podsec's rule,
+ *   crds/duplicates.ts: a copied client id must not borrow another namespace's identity);
  * - one AzureAssignedIdentity per (pod, identity): several bindings naming the same identity for a
  *   pod yield one, carrying the first binding by (namespace, name), as upstream sorts them;
  * - status Assigned once usable on the pod's node: identities that need no node assignment
@@ -36,6 +38,7 @@ import {
   type FieldProblem,
 } from '../crds/types.js';
 import { validateAssignedIdentity, validateBinding, validateIdentity } from '../crds/validate.js';
+import { clientIdKey, duplicateClientIdMessage, duplicateClientIds } from '../crds/duplicates.js';
 
 /** The few pod fields the controller reads; any Kubernetes Pod object fits. */
 export interface MicPod {
@@ -171,14 +174,26 @@ export function plan(snapshot: MicSnapshot, options: MicOptions): ReconcilePlan 
     invalid.push({ kind, ...metaOf(obj), problems });
   };
 
+  // A client id claimed by several AzureIdentities (any namespaces): all of them are invalid, so a
+  // copy of another namespace's client id never yields an assignment, whichever is listed first.
+  const shared = duplicateClientIds(snapshot.identities);
   const identities = new Map<string, AzureIdentity>();
   for (const raw of snapshot.identities) {
     const v = validateIdentity(raw);
-    if (!v.ok) report('AzureIdentity', raw, v.problems);
-    else {
-      const k = `${v.value.metadata.namespace}/${v.value.metadata.name}`;
-      if (!identities.has(k)) identities.set(k, v.value);
+    if (!v.ok) {
+      report('AzureIdentity', raw, v.problems);
+      continue;
     }
+    const clientId = v.value.spec.clientID;
+    const claimants = clientId === undefined ? undefined : shared.get(clientIdKey(clientId));
+    if (clientId !== undefined && claimants !== undefined) {
+      report('AzureIdentity', raw, [
+        { path: 'spec.clientID', message: duplicateClientIdMessage(clientId, claimants) },
+      ]);
+      continue;
+    }
+    const k = `${v.value.metadata.namespace}/${v.value.metadata.name}`;
+    if (!identities.has(k)) identities.set(k, v.value);
   }
 
   // Bindings indexed by the label value they match (and by namespace unless cross-namespace).
