@@ -57,6 +57,11 @@ function baseWorld(): World {
       pod('elsewhere', '10.0.0.13', { nodeName: 'node-2' }),
       pod('objpod', '10.0.0.14'),
       pod('gone', '10.0.0.15'),
+      // Host-network pods share their node's address (here without --node-address).
+      pod('kube-proxy', '10.0.0.20', { hostNetwork: true }),
+      pod('node-exporter', '10.0.0.20', { hostNetwork: true }),
+      pod('mixed-host', '10.0.0.21', { hostNetwork: true }),
+      pod('mixed-pod', '10.0.0.21'),
     ],
     assignments: {
       web: [{ identity: ID_A, status: 'Assigned' }],
@@ -276,9 +281,22 @@ const cases: Case[] = [
     description: /No upstream/,
   },
   {
-    name: 'odd token path not passed on',
+    name: 'several hostNetwork pods on one address: 403, not 500',
+    req: request('10.0.0.20', R),
+    status: 403,
+    description: /hostNetwork/,
+  },
+  {
+    name: 'a hostNetwork pod among pods on one address: 403 before counting',
+    req: request('10.0.0.21', R),
+    status: 403,
+    description: /hostNetwork/,
+  },
+  {
+    name: 'odd token path under /metadata/identity: 404, not passed on',
     req: request('10.0.0.5', R, { path: '/metadata/identity/x/oauth2/token' }),
-    status: 400,
+    status: 404,
+    error: 'not_found',
   },
   { name: 'POST on the token path', req: request('10.0.0.5', R, { method: 'POST' }), status: 405 },
   { name: 'unknown path', req: request('10.0.0.5', R, { path: '/nope' }), status: 404 },
@@ -586,4 +604,269 @@ describe('AzurePodIdentityException pods', () => {
       }
     });
   }
+});
+
+/** The upstream stand-in: records what would have reached the real IMDS. */
+function recordingUpstream(seen: NmiRequest[]) {
+  return (req: NmiRequest): Promise<NmiResponse> => {
+    seen.push(req);
+    return Promise.resolve({
+      status: 200,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: '{"upstream":true}',
+    });
+  };
+}
+
+describe('canonical path routing (review finding 2)', () => {
+  interface PathCase {
+    readonly name: string;
+    readonly path: string;
+    readonly status: number;
+    readonly error?: string;
+    /** The path the upstream received, when the request is passed on. */
+    readonly forwarded?: string;
+    readonly clientId?: string;
+    readonly allowInstance?: boolean;
+  }
+  const pathCases: PathCase[] = [
+    // The reviewer's attack paths: none reaches the upstream.
+    {
+      name: 'escaped letter in "token" is the token path (served by the NMI, own identity only)',
+      path: '/metadata/identity/oauth2/%74oken',
+      status: 200,
+      clientId: 'id-a-client-id',
+    },
+    {
+      name: 'escaped letter in "identity" is the token path',
+      path: '/metadata/%69dentity/oauth2/token',
+      status: 200,
+      clientId: 'id-a-client-id',
+    },
+    {
+      name: 'doubled slash',
+      path: '/metadata//identity/oauth2/token',
+      status: 400,
+      error: 'invalid_request',
+    },
+    {
+      name: 'escaped letter in "instance" is still blocked',
+      path: '/metadata/%69nstance/compute',
+      status: 403,
+    },
+    { name: 'dot segment', path: '/metadata/./instance', status: 400, error: 'invalid_request' },
+    {
+      name: 'dot-dot segment',
+      path: '/metadata/identity/../instance',
+      status: 400,
+      error: 'invalid_request',
+    },
+    // Other spellings.
+    { name: 'escaped dots', path: '/metadata/identity/%2e%2E/instance', status: 400 },
+    { name: 'escaped slash', path: '/metadata/identity%2Foauth2/token', status: 400 },
+    { name: 'escaped backslash', path: '/metadata/identity/oauth2%5Ctoken', status: 400 },
+    { name: 'backslash', path: '/metadata\\identity/oauth2/token', status: 400 },
+    { name: 'escaped percent', path: '/metadata/%2569nstance', status: 400 },
+    { name: 'malformed escape', path: '/metadata/%zzinstance', status: 400 },
+    { name: 'escaped NUL', path: '/metadata/instance%00/compute', status: 400 },
+    { name: 'escaped UTF-8', path: '/metadata/instance/compute/%C3%A9', status: 400 },
+    { name: 'raw non-ASCII', path: '/metadata/instanc\u00e9', status: 400 },
+    { name: 'triple-dot segment', path: '/metadata/.../instance', status: 400 },
+    { name: 'semicolon parameter', path: '/metadata/scheduledevents;/../instance', status: 400 },
+    { name: 'two trailing slashes', path: '/metadata/identity/oauth2/token//', status: 400 },
+    { name: 'not origin-form', path: 'http://169.254.169.254/metadata/instance', status: 400 },
+    // Routes on the canonical path.
+    { name: 'upper-case token path', path: '/METADATA/Identity/OAuth2/Token', status: 200 },
+    { name: 'token path with trailing slash', path: '/metadata/identity/oauth2/token/', status: 200 },
+    {
+      name: 'other identity endpoint: 404',
+      path: '/metadata/identity/info',
+      status: 404,
+      error: 'not_found',
+    },
+    { name: 'below the token path: 404', path: '/metadata/identity/oauth2/token/x', status: 404 },
+    { name: '/metadata/identity itself: 404', path: '/metadata/identity', status: 404 },
+    { name: 'upper-case instance still blocked', path: '/metadata/INSTANCE/compute', status: 403 },
+    { name: 'unknown category: 404, not passed', path: '/metadata/secrets', status: 404, error: 'not_found' },
+    { name: '/metadata itself: 404', path: '/metadata', status: 404 },
+    {
+      name: 'allowed category passed with its canonical path',
+      path: '/metadata/%73cheduledevents',
+      status: 200,
+      forwarded: '/metadata/scheduledevents',
+    },
+    {
+      name: 'allowed category, trailing slash kept',
+      path: '/metadata/attested/document/',
+      status: 200,
+      forwarded: '/metadata/attested/document/',
+    },
+    { name: 'versions', path: '/metadata/versions', status: 200, forwarded: '/metadata/versions' },
+    {
+      name: 'loadbalancer',
+      path: '/metadata/loadbalancer',
+      status: 200,
+      forwarded: '/metadata/loadbalancer',
+    },
+    {
+      name: 'unblocked instance: canonical path, case kept',
+      path: '/metadata/%69nstance/compute/vmId',
+      allowInstance: true,
+      status: 200,
+      forwarded: '/metadata/instance/compute/vmId',
+    },
+    {
+      name: 'unblocked instance: dot-dot still refused',
+      path: '/metadata/scheduledevents/../instance',
+      allowInstance: true,
+      status: 400,
+    },
+  ];
+  for (const c of pathCases) {
+    it(c.name, async () => {
+      const seen: NmiRequest[] = [];
+      const { deps, provider } = setup({
+        upstream: recordingUpstream(seen),
+        blockInstanceMetadata: c.allowInstance !== true,
+      });
+      const res = await handleMetadataRequest(request('10.0.0.5', R, { path: c.path }), deps);
+      expect(res.status).toBe(c.status);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      const b = body(res);
+      if (c.error !== undefined) expect(b.error).toBe(c.error);
+      if (c.status >= 400) expect(typeof b.error_description).toBe('string');
+      if (c.clientId !== undefined) expect(b.client_id).toBe(c.clientId);
+      expect(seen.map((r) => r.path)).toEqual(c.forwarded === undefined ? [] : [c.forwarded]);
+      if (c.forwarded === undefined && c.status !== 200) expect(provider.calls).toEqual([]);
+    });
+  }
+});
+
+describe('pass-through callers (review finding 2)', () => {
+  interface CallerCase {
+    readonly name: string;
+    readonly source: string;
+    readonly status: number;
+    readonly description?: RegExp;
+    readonly path?: string;
+    readonly method?: string;
+    readonly passed: boolean;
+    readonly slept?: number[];
+    readonly allowInstance?: boolean;
+  }
+  const callerCases: CallerCase[] = [
+    { name: 'pod on this node', source: '10.0.0.5', status: 200, passed: true },
+    { name: 'pod without identities (still a known pod)', source: '10.0.0.9', status: 200, passed: true },
+    {
+      name: 'unknown source: short retry, then 404',
+      source: '10.0.0.99',
+      status: 404,
+      passed: false,
+      slept: [100, 100],
+    },
+    { name: 'pod of another node', source: '10.0.0.13', status: 404, passed: false, slept: [100, 100] },
+    { name: 'finished pod', source: '10.0.0.12', status: 404, passed: false, slept: [100, 100] },
+    { name: 'hostNetwork pod', source: '10.0.0.10', status: 403, description: /hostNetwork/, passed: false },
+    { name: 'several hostNetwork pods', source: '10.0.0.20', status: 403, passed: false },
+    {
+      name: "the node's own address",
+      source: '10.0.0.1',
+      status: 403,
+      description: /node itself/,
+      passed: false,
+    },
+    { name: 'two pods on one address', source: '10.0.0.11', status: 500, passed: false },
+    { name: 'POST', source: '10.0.0.5', method: 'POST', status: 405, passed: false },
+    {
+      name: 'unblocked instance, hostNetwork caller',
+      source: '10.0.0.10',
+      path: '/metadata/instance/compute',
+      allowInstance: true,
+      status: 403,
+      passed: false,
+    },
+    {
+      name: 'unblocked instance, unknown caller',
+      source: '10.0.0.99',
+      path: '/metadata/instance/compute',
+      allowInstance: true,
+      status: 404,
+      passed: false,
+      slept: [100, 100],
+    },
+    {
+      name: 'unblocked instance, pod on this node',
+      source: '10.0.0.5',
+      path: '/metadata/instance/compute',
+      allowInstance: true,
+      status: 200,
+      passed: true,
+    },
+  ];
+  for (const c of callerCases) {
+    it(c.name, async () => {
+      const seen: NmiRequest[] = [];
+      const { deps, clock } = setup({
+        upstream: recordingUpstream(seen),
+        blockInstanceMetadata: c.allowInstance !== true,
+      });
+      const res = await handleMetadataRequest(
+        request(c.source, 'api-version=2020-07-01', {
+          path: c.path ?? '/metadata/scheduledevents',
+          method: c.method ?? 'GET',
+        }),
+        deps,
+      );
+      expect(res.status).toBe(c.status);
+      if (c.description !== undefined) expect(body(res).error_description).toMatch(c.description);
+      expect(seen.length).toBe(c.passed ? 1 : 0);
+      expect(clock.slept).toEqual(c.slept ?? []);
+    });
+  }
+
+  it('forwards exactly the canonical path and the query as received', async () => {
+    const seen: NmiRequest[] = [];
+    const { deps } = setup({ upstream: recordingUpstream(seen) });
+    const rawQuery = 'api-version=2020-07-01&x=a%20b+c&y=%2F';
+    const res = await handleMetadataRequest(
+      request('10.0.0.5', '', {
+        path: '/metadata/%73cheduledevents',
+        query: new URLSearchParams(rawQuery),
+        rawQuery,
+      }),
+      deps,
+    );
+    expect(res.status).toBe(200);
+    expect(seen.map((r) => [r.path, r.rawQuery])).toEqual([['/metadata/scheduledevents', rawQuery]]);
+  });
+
+  it('a query with characters that cannot be relayed is refused', async () => {
+    const seen: NmiRequest[] = [];
+    const { deps } = setup({ upstream: recordingUpstream(seen) });
+    for (const rawQuery of ['a=\u00e9', 'a=b c', 'a=b#frag', 'a=\r\nX-Injected: 1']) {
+      const res = await handleMetadataRequest(
+        request('10.0.0.5', '', { path: '/metadata/scheduledevents', rawQuery }),
+        deps,
+      );
+      expect(res.status, rawQuery).toBe(400);
+    }
+    expect(seen).toEqual([]);
+  });
+
+  it('per-pod rate limit applies to the pass-through', async () => {
+    const seen: NmiRequest[] = [];
+    const { deps } = setup({ upstream: recordingUpstream(seen), rateLimit: { ratePerSecond: 1, burst: 2 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await handleMetadataRequest(
+        request('10.0.0.5', '', { path: '/metadata/scheduledevents' }),
+        deps,
+      );
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+    expect(seen).toHaveLength(2);
+    // The bucket is the pod's, shared with its token requests.
+    expect((await handleMetadataRequest(request('10.0.0.5', R), deps)).status).toBe(429);
+  });
 });

@@ -6,16 +6,27 @@
  * `{error, error_description}`, because the Azure SDKs report a plain-text body as "network
  * unreachable". Safe defaults: unknown, ambiguous, host and hostNetwork callers get nothing;
  * /metadata/instance is blocked; without a configured upstream nothing is passed on.
+ *
+ * Routing runs on the canonical path (path.ts): an escaped, doubled or dotted spelling is refused
+ * with 400 or reduced to its one form, so it can neither dodge the token route nor the instance
+ * block. Under /metadata/identity only the token path exists (anything else: 404, never passed
+ * on); other paths are passed to the real IMDS only for the categories in PASSTHROUGH_CATEGORIES
+ * and only for the same callers the token route serves (a pod on this node, not hostNetwork,
+ * under the per-pod rate limit), with exactly the canonical path and the query as received.
  */
 import type { Route } from './metrics.js';
+import { canonicalPath, isForwardableQuery } from './path.js';
 import type { NmiDeps, NmiIdentity, NmiPod, NmiRequest, NmiResponse, PodAssignment } from './types.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+/** Matched on the canonical path; case-insensitive like IMDS (the SDKs send lower case). */
 const TOKEN_PATH = /^\/metadata\/identity\/oauth2\/token\/?$/i;
-/** Odd spellings of the token path must not fall through to the pass-through. */
-const TOKEN_LIKE = /^\/metadata\/identity.*oauth2.*token/i;
-const INSTANCE_PATH = /^\/metadata\/instance(\/|$)/i;
-const METADATA_PATH = /^\/metadata(\/|$)/i;
+/**
+ * The IMDS categories besides identity and instance (Azure's "endpoint categories"): the only
+ * ones passed through. /metadata/instance is passed only when the operator unblocks it.
+ */
+export const PASSTHROUGH_CATEGORIES = ['attested', 'scheduledevents', 'versions', 'loadbalancer'] as const;
+const PASSTHROUGH: ReadonlySet<string> = new Set(PASSTHROUGH_CATEGORIES);
 const SELECTORS = ['client_id', 'msi_res_id', 'mi_res_id', 'object_id'] as const;
 type Selector = (typeof SELECTORS)[number];
 
@@ -51,24 +62,51 @@ export function normalizeAddress(address: string): string {
   return lower.startsWith('::ffff:') && lower.includes('.') ? lower.slice(7) : lower;
 }
 
-function routeOf(path: string): Route {
+/** The route of a canonical path; `identity` is anything under /metadata/identity but the token path. */
+function routeOf(path: string): Route | 'identity' {
   // One readiness answer on both paths (CONTRACTS.md section 2 names /readyz for every server).
   if (path === '/healthz' || path === '/readyz') return 'healthz';
   if (path === '/metrics') return 'metrics';
-  if (TOKEN_LIKE.test(path)) return 'token';
-  if (INSTANCE_PATH.test(path)) return 'instance';
-  if (METADATA_PATH.test(path)) return 'passthrough';
+  const segments = path.toLowerCase().split('/');
+  if (segments[1] !== 'metadata') return 'other';
+  const category = segments[2] ?? '';
+  if (category === 'identity') return TOKEN_PATH.test(path) ? 'token' : 'identity';
+  if (category === 'instance') return 'instance';
+  if (PASSTHROUGH.has(category)) return 'passthrough';
   return 'other';
 }
 
 export async function handleMetadataRequest(req: NmiRequest, deps: NmiDeps): Promise<NmiResponse> {
   const started = deps.now();
-  const route = routeOf(req.path);
+  let route: Route = 'other';
   let response: NmiResponse;
   try {
-    response = await route_(route, req, deps);
+    const canonical = canonicalPath(req.path);
+    if (!canonical.ok) {
+      deps.logger.info(
+        {
+          source: normalizeAddress(req.sourceAddress),
+          path: req.path.slice(0, 200),
+          reason: canonical.reason,
+        },
+        'nmi: request path refused',
+      );
+      response = error(400, 'invalid_request', canonical.reason);
+    } else {
+      const creq = canonical.path === req.path ? req : { ...req, path: canonical.path };
+      const routed = routeOf(creq.path);
+      route = routed === 'identity' ? 'token' : routed;
+      response =
+        routed === 'identity'
+          ? error(
+              404,
+              'not_found',
+              'No such identity endpoint: only /metadata/identity/oauth2/token is served',
+            )
+          : await route_(routed, creq, deps);
+    }
   } catch (cause) {
-    deps.logger.error({ err: cause, path: req.path }, 'nmi: request failed');
+    deps.logger.error({ err: cause, path: req.path.slice(0, 200) }, 'nmi: request failed');
     response = error(500, 'internal_error', 'The request could not be processed');
   }
   deps.metrics.observe(route, response.status, (deps.now() - started) / 1000);
@@ -103,16 +141,53 @@ async function route_(route: Route, req: NmiRequest, deps: NmiDeps): Promise<Nmi
   if (route === 'instance' && deps.blockInstanceMetadata !== false) {
     return error(403, 'forbidden', 'Instance metadata is blocked by podsec NMI');
   }
-  if (route === 'instance' || route === 'passthrough') {
-    if (deps.upstream === undefined)
-      return error(404, 'not_found', 'No upstream metadata service is configured');
-    return deps.upstream(req);
-  }
-  if (!TOKEN_PATH.test(req.path)) return error(400, 'invalid_request', 'Invalid request');
+  if (route === 'instance' || route === 'passthrough') return passThrough(req, deps);
   if (req.method !== 'GET') {
     return error(405, 'invalid_request', 'Only GET is supported', { allow: 'GET' });
   }
   return token(req, deps);
+}
+
+/**
+ * Another IMDS category for a known pod: the same caller checks as the token route (so an
+ * unknown, host or hostNetwork source reaches nothing), then the upstream with the canonical
+ * path and the query exactly as received. A pod with an AzurePodIdentityException is a pod like
+ * any other here: exceptions concern token requests only.
+ */
+async function passThrough(req: NmiRequest, deps: NmiDeps): Promise<NmiResponse> {
+  if (deps.upstream === undefined) {
+    return error(404, 'not_found', 'No upstream metadata service is configured');
+  }
+  if (req.method !== 'GET') {
+    return error(405, 'invalid_request', 'Only GET is passed to the metadata service', { allow: 'GET' });
+  }
+  const rawQuery = req.rawQuery ?? req.query.toString();
+  if (!isForwardableQuery(rawQuery)) {
+    return error(400, 'invalid_request', 'The query string has characters that are not passed on');
+  }
+  const source = normalizeAddress(req.sourceAddress);
+  const caller = await findCaller(source, deps);
+  if (!caller.ok) {
+    deps.logger.info(
+      { source, status: caller.response.status, path: req.path },
+      'nmi: pass-through caller refused',
+    );
+    return caller.response;
+  }
+  const pod = caller.pod;
+  const limited = rateLimited(pod, deps);
+  if (limited !== undefined) return limited;
+  deps.logger.debug({ pod: podKey(pod), path: req.path }, 'nmi: passed to the metadata service');
+  return deps.upstream({ ...req, rawQuery });
+}
+
+function rateLimited(pod: NmiPod, deps: NmiDeps): NmiResponse | undefined {
+  const rate = deps.rateLimiter.take(podKey(pod), deps.now());
+  if (rate.allowed) return undefined;
+  deps.metrics.rateLimited();
+  return error(429, 'too_many_requests', `Too many requests from pod ${podKey(pod)}`, {
+    'retry-after': String(rate.retryAfterSeconds),
+  });
 }
 
 type Parsed =
@@ -172,6 +247,11 @@ async function findCaller(source: string, deps: NmiDeps): Promise<Caller> {
           (deps.nodeName === undefined || p.nodeName === deps.nodeName) &&
           (p.phase === undefined || p.phase === 'Pending' || p.phase === 'Running'),
       );
+    // hostNetwork pods share the node's address: refuse them before counting, or every node
+    // (which runs several of them) would answer 500 instead of 403.
+    if (pods.some((p) => p.hostNetwork === true)) {
+      return { ok: false, response: error(403, 'forbidden', 'Pods with hostNetwork are not served') };
+    }
     if (pods.length > 1) {
       deps.logger.warn({ source, pods: pods.map(podKey) }, 'nmi: several pods share one address');
       return {
@@ -180,12 +260,7 @@ async function findCaller(source: string, deps: NmiDeps): Promise<Caller> {
       };
     }
     const pod = pods[0];
-    if (pod !== undefined) {
-      if (pod.hostNetwork === true) {
-        return { ok: false, response: error(403, 'forbidden', 'Pods with hostNetwork are not served') };
-      }
-      return { ok: true, pod };
-    }
+    if (pod !== undefined) return { ok: true, pod };
     if (attempt >= attempts) break;
     await deps.sleep(deps.timings.podLookupIntervalMs);
   }
@@ -276,13 +351,8 @@ async function token(req: NmiRequest, deps: NmiDeps): Promise<NmiResponse> {
     return caller.response;
   }
   const pod = caller.pod;
-  const rate = deps.rateLimiter.take(podKey(pod), deps.now());
-  if (!rate.allowed) {
-    deps.metrics.rateLimited();
-    return error(429, 'too_many_requests', `Too many token requests from pod ${podKey(pod)}`, {
-      'retry-after': String(rate.retryAfterSeconds),
-    });
-  }
+  const limited = rateLimited(pod, deps);
+  if (limited !== undefined) return limited;
   const exception = deps.exceptionFor?.(pod);
   if (exception !== undefined) return exempt(req, pod, exception, deps);
   const choice = await resolveIdentity(pod, parsed, deps);
@@ -359,6 +429,10 @@ async function exempt(
       `Pod ${podKey(pod)} matches ${which}, but no upstream metadata service is configured`,
     );
   }
+  const rawQuery = req.rawQuery ?? req.query.toString();
+  if (!isForwardableQuery(rawQuery)) {
+    return error(400, 'invalid_request', 'The query string has characters that are not passed on');
+  }
   deps.logger.info({ pod: podKey(pod), exception: which }, 'nmi: exempt pod passed to the metadata service');
-  return deps.upstream(req);
+  return deps.upstream({ ...req, rawQuery });
 }

@@ -1,8 +1,9 @@
 /**
  * The thin node:http edge of the NMI: it turns a request into NmiRequest (the peer address
  * from the socket, never from a header), calls the handler and writes the answer. The token
- * endpoint, /healthz and /metrics share one listener. Bad input never crashes it: a URL that
- * does not parse is a JSON 400, a handler fault a JSON 500 without details.
+ * endpoint, /healthz and /metrics share one listener. The handler gets the request target's path
+ * and query exactly as received. Bad input never crashes it: a path that is not canonical is a
+ * JSON 400 (from the handler), a handler fault a JSON 500 without details.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -81,19 +82,18 @@ export interface StartNmiServerOptions {
 }
 
 async function serve(req: IncomingMessage, res: ServerResponse, deps: NmiDeps): Promise<void> {
-  let url: URL;
-  try {
-    url = new URL(req.url ?? '/', 'http://nmi.invalid');
-  } catch {
-    res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' });
-    res.end(JSON.stringify({ error: 'invalid_request', error_description: 'Malformed request URL' }));
-    return;
-  }
+  // The raw request target, not a WHATWG URL: URL parsing would already resolve `..` and backslashes
+  // and hide from the handler what the client really asked for (it refuses those spellings).
+  const target = req.url ?? '/';
+  const q = target.indexOf('?');
+  const path = q === -1 ? target : target.slice(0, q);
+  const rawQuery = q === -1 ? '' : target.slice(q + 1);
   const answer = await handleMetadataRequest(
     {
       method: req.method ?? 'GET',
-      path: url.pathname,
-      query: url.searchParams,
+      path,
+      query: new URLSearchParams(rawQuery),
+      rawQuery,
       headers: req.headers,
       sourceAddress: req.socket.remoteAddress ?? '',
     },

@@ -72,9 +72,14 @@ export interface TokenProvider {
 
 export interface NmiRequest {
   readonly method: string;
-  /** The path without the query string. */
+  /** The path without the query string, as received (the handler canonicalises it). */
   readonly path: string;
   readonly query: URLSearchParams;
+  /**
+   * The query string as received, without `?`: what the pass-through forwards (default:
+   * `query.toString()`).
+   */
+  readonly rawQuery?: string | undefined;
   /** Lower-case names, as node:http gives them. */
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
   /** The TCP peer address (the pod's IP after the DNAT). */

@@ -81,7 +81,8 @@ export function createImdsUpstream(options: ImdsUpstreamOptions): Upstream {
         headers: { 'content-type': 'application/json; charset=utf-8', allow: 'GET' },
       };
     }
-    const query = req.query.toString();
+    // The handler passes the canonical path and the query exactly as the caller sent it.
+    const query = req.rawQuery ?? req.query.toString();
     try {
       const res = await imdsGet(
         options.address,

@@ -314,7 +314,8 @@ describe('IMDS pass-through (Upstream)', () => {
       seen = [];
       replies = [ok({ events: [] }), ok({ compute: {} })];
       const deps = createNmiDeps({
-        podsByIp: () => [],
+        // fetch() connects from 127.0.0.1: a pod there (pass-through serves known pods only).
+        podsByIp: (ip) => (ip === '127.0.0.1' ? [{ namespace: 'apps', name: 'web', phase: 'Running' }] : []),
         assignedIdentities: () => [],
         tokenProvider: { getToken: () => Promise.reject(new Error('unused')) },
         upstream: createImdsUpstream({ address }),
