@@ -13,7 +13,10 @@
  * Retry-After). Updates run in the background, a bounded number at once, so a slow scale set
  * does not hold up AzureAssignedIdentity writes; each settled update triggers a round. Targets
  * are re-read every drift interval; identities podsec added (recorded in the ledger) are removed
- * when nothing on the target needs them (never those it found there). Without an assigner
+ * when nothing on the target needs them (never those it found there). The ledger is never saved
+ * over content that could not be read: until a load succeeds (retried with backoff; a corrupt
+ * ConfigMap is reported and kept for an operator to fix or delete) nothing is removed, and what
+ * was added meanwhile is merged into the stored entries once they are read. Without an assigner
  * (managed mode, local mode, no Resource Manager) type 0 identities are Assigned at once.
  */
 import type { Logger } from 'pino';
@@ -23,7 +26,7 @@ import type { ClusterSource, Informer, KindRef } from '../../kube/cluster-source
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../../kube/cluster-source/errors.js';
 import type { KubeObject } from '../../kube/types.js';
 import { scrubSecrets } from '../../observability/logger.js';
-import type { AssignmentLedger } from './ledger.js';
+import { LedgerCorruptError, type AssignmentLedger } from './ledger.js';
 import type { NodeAssigner } from './node-assigner.js';
 import { normalizeId, planNodeAssignments, readyPairs, type TargetDecision } from './node-assignment.js';
 import { plan, type Action, type InvalidResource, type MicPod } from './reconcile.js';
@@ -411,26 +414,65 @@ async function createNodeState(
   const completed = { targets: 0, failures: 0 };
   let saving: Promise<void> = Promise.resolve();
   let savedLedger = '';
-  let added = new Map<string, Set<string>>();
-  const ledgerText = (): string => JSON.stringify([...added].map(([k, v]) => [k, [...v].sort()]).sort());
-  if (na.ledger) {
+  const added = new Map<string, Set<string>>();
+  const textOf = (m: ReadonlyMap<string, ReadonlySet<string>>): string =>
+    JSON.stringify([...m].map(([k, v]) => [k, [...v].sort()]).sort());
+  const ledgerText = (): string => textOf(added);
+  /**
+   * False until the stored ledger was read. Until then podsec cannot tell its own earlier
+   * additions, so it removes nothing, and it never saves (that would replace the stored entries
+   * with this session's, and the identities recorded there would never be removed).
+   */
+  let ledgerLoaded = na.ledger === undefined;
+
+  /** One load attempt; merges the stored entries with this session's additions. */
+  async function loadLedger(ledger: AssignmentLedger): Promise<boolean> {
     try {
-      added = await na.ledger.load();
+      const stored = await ledger.load();
+      savedLedger = textOf(stored);
+      for (const [key, ids] of stored) added.set(key, new Set([...ids, ...(added.get(key) ?? [])]));
+      ledgerLoaded = true;
+      return true;
     } catch (err) {
-      // Without the ledger podsec removes nothing (it cannot tell its own additions), which is safe.
-      log.warn(
-        { err: message(err) },
-        'node assignment ledger unreadable; identities added before this start will not be removed',
-      );
+      if (err instanceof LedgerCorruptError) {
+        log.error(
+          { err: message(err) },
+          'node assignment ledger is corrupt; it is kept as it is and no identity is removed from ' +
+            'nodes until an operator fixes or deletes the ConfigMap',
+        );
+      } else {
+        log.warn(
+          { err: message(err) },
+          'node assignment ledger unreadable; retrying; no identity is removed from nodes until it is read',
+        );
+      }
+      return false;
     }
   }
-  savedLedger = ledgerText();
+
+  /** Retries the load with backoff until it succeeds (or the controller stops), then saves the merge. */
+  async function retryLedgerLoad(ledger: AssignmentLedger): Promise<void> {
+    for (let failures = 1; !signal.aborted; failures++) {
+      await sleep(Math.min(maxMs, baseMs * 2 ** (failures - 1)), signal);
+      if (signal.aborted) return;
+      if (await loadLedger(ledger)) {
+        log.info({ failures }, 'node assignment ledger read; identities podsec added may be removed again');
+        saveLedger();
+        onSettled();
+        return;
+      }
+    }
+  }
+
+  if (na.ledger && !(await loadLedger(na.ledger))) void retryLedgerLoad(na.ledger);
 
   /** Saves the ledger when it changed; one save at a time, a failed one retried on the next call. */
   function saveLedger(): void {
     const ledger = na.ledger;
     if (!ledger) return;
     saving = saving.then(async () => {
+      // Never over stored content that was not read (see ledgerLoaded).
+      if (!ledgerLoaded) return;
       const text = ledgerText();
       if (text === savedLedger) return;
       try {
@@ -545,7 +587,16 @@ async function createNodeState(
       const immutable = new Set(immutableIds);
       for (const [clientId, id] of clientIds)
         if (immutableClients.has(clientId.toLowerCase())) immutable.add(normalizeId(id));
-      const decided = planNodeAssignments({ nodeIdentities, nodes, known, added, immutable, verify });
+      // Removals only once the stored ledger was read (additions go ahead meanwhile).
+      const removable = ledgerLoaded ? added : new Map<string, Set<string>>();
+      const decided = planNodeAssignments({
+        nodeIdentities,
+        nodes,
+        known,
+        added: removable,
+        immutable,
+        verify,
+      });
       for (const u of decided.unresolved) {
         const key = `${u.node}|${u.reason}`;
         if (unresolvedLogged.has(key)) continue;

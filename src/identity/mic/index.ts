@@ -34,5 +34,11 @@ export type {
   UnresolvedReason,
 } from './node-assignment.js';
 export type { AssignOutcome, NodeAssigner, TargetChange } from './node-assigner.js';
-export { configMapLedger, decodeLedger, memoryLedger, LEDGER_CONFIGMAP } from './ledger.js';
-export type { AssignmentLedger, LedgerEntries } from './ledger.js';
+export {
+  configMapLedger,
+  decodeLedger,
+  LedgerCorruptError,
+  memoryLedger,
+  LEDGER_CONFIGMAP,
+} from './ledger.js';
+export type { AssignmentLedger, LedgerDecode, LedgerEntries } from './ledger.js';

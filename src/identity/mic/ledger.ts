@@ -12,6 +12,7 @@ import { normalizeId } from './node-assignment.js';
 export type LedgerEntries = Map<string, Set<string>>;
 
 export interface AssignmentLedger {
+  /** The stored entries; throws when they cannot be read (LedgerCorruptError: unusable content). */
   load(): Promise<LedgerEntries>;
   save(entries: ReadonlyMap<string, ReadonlySet<string>>): Promise<void>;
 }
@@ -44,23 +45,45 @@ function encode(entries: ReadonlyMap<string, ReadonlySet<string>>): string {
   return `${JSON.stringify(out, null, 1)}\n`;
 }
 
-/** Parses the ConfigMap's data; unreadable content counts as empty (nothing is podsec's). */
-export function decodeLedger(text: string | undefined): LedgerEntries {
+/**
+ * The stored ledger is not what podsec writes (bad JSON, wrong shape). The controller keeps it
+ * as it is (overwriting it would forget what podsec added, so those identities would stay on the
+ * VMs for ever) and removes nothing until an operator fixes or deletes the ConfigMap.
+ */
+export class LedgerCorruptError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LedgerCorruptError';
+  }
+}
+
+export type LedgerDecode =
+  { readonly ok: true; readonly entries: LedgerEntries } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Parses the ConfigMap's data: absent is an empty ledger; anything podsec would not have written
+ * (not JSON, not an object of arrays of strings) is reported, never read as empty.
+ */
+export function decodeLedger(text: string | undefined): LedgerDecode {
   const entries: LedgerEntries = new Map();
-  if (text === undefined) return entries;
+  if (text === undefined) return { ok: true, entries };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    return entries;
+    return { ok: false, reason: `${DATA_KEY} is not JSON` };
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return entries;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return { ok: false, reason: `${DATA_KEY} is not a JSON object` };
+  }
   for (const [k, v] of Object.entries(parsed)) {
-    if (!Array.isArray(v)) continue;
-    const ids = v.filter((x): x is string => typeof x === 'string').map(normalizeId);
+    if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) {
+      return { ok: false, reason: `${DATA_KEY}: the value of a target is not a list of identity IDs` };
+    }
+    const ids = v.map(normalizeId);
     if (ids.length > 0) entries.set(normalizeId(k), new Set(ids));
   }
-  return entries;
+  return { ok: true, entries };
 }
 
 /** The ledger as ConfigMap `name` in `namespace`, written through the ClusterSource. */
@@ -73,7 +96,11 @@ export function configMapLedger(
   return {
     async load() {
       const cm = (await source.get(ref)) as { data?: Record<string, string> } | undefined;
-      return decodeLedger(cm?.data?.[DATA_KEY]);
+      const decoded = decodeLedger(cm?.data?.[DATA_KEY]);
+      if (!decoded.ok) {
+        throw new LedgerCorruptError(`ConfigMap ${namespace}/${name}: ${decoded.reason}`);
+      }
+      return decoded.entries;
     },
     async save(entries) {
       const data = { [DATA_KEY]: encode(entries) };
