@@ -161,6 +161,30 @@ describe('HTTPS issuer client: mint', () => {
       hits: 1,
       expected: { refused: true, status: 503 },
     },
+    {
+      name: 'a 200 whose body is JSON null: 503, no fault',
+      script: [{ status: 200, body: 'null' }],
+      hits: 1,
+      expected: { refused: true, status: 503, error: 'temporarily_unavailable' },
+    },
+    {
+      name: 'a 200 whose body is an array: 503, no fault',
+      script: [{ status: 200, body: '[]' }],
+      hits: 1,
+      expected: { refused: true, status: 503, error: 'temporarily_unavailable' },
+    },
+    {
+      name: 'a 200 whose body is a string: 503, no fault',
+      script: [{ status: 200, body: '"jwt"' }],
+      hits: 1,
+      expected: { refused: true, status: 503, error: 'temporarily_unavailable' },
+    },
+    {
+      name: 'a 200 whose body is not JSON: 503, no fault',
+      script: [{ status: 200, body: '<html>' }],
+      hits: 1,
+      expected: { refused: true, status: 503, error: 'temporarily_unavailable' },
+    },
   ];
   it.each(cases)('$name', async (c) => {
     script = [...c.script];

@@ -107,12 +107,15 @@ function issuerError(body: string): { error?: string | undefined; description?: 
   }
 }
 
-function isToken(o: Record<string, unknown>): boolean {
+/** A usable mint answer: an object (JSON `null`, an array or a scalar is not) with a token and an expiry. */
+function isToken(o: unknown): o is Record<string, unknown> {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return false;
+  const r = o as Record<string, unknown>;
   return (
-    typeof o['access_token'] === 'string' &&
-    o['access_token'] !== '' &&
-    typeof o['expires_on'] === 'number' &&
-    Number.isFinite(o['expires_on'])
+    typeof r['access_token'] === 'string' &&
+    r['access_token'] !== '' &&
+    typeof r['expires_on'] === 'number' &&
+    Number.isFinite(r['expires_on'])
   );
 }
 
