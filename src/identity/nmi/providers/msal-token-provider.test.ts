@@ -389,6 +389,52 @@ describe('MsalTokenProvider against podsec issuer on loopback HTTPS', () => {
     expect(secretReads).toContain('apps/sp-secret');
   });
 
+  it('the MSAL application of a deleted AzureIdentity is dropped; the cache is bounded (least recently used first)', async () => {
+    const live = new Map([...identities].filter(([name]) => ['sp', 'cert', 'explicit'].includes(name)));
+    const make = (maxApplications?: number) =>
+      new MsalTokenProvider({
+        authorityHost: `https://${host}/`,
+        identity: (ns, name) => (ns === 'apps' ? live.get(name) : undefined),
+        secret: (_ns, name) => Promise.resolve(secrets.get(name)),
+        networkClient: network(
+          () => ca,
+          () => host,
+          attempted,
+        ),
+        maxApplications,
+      });
+    secrets.set('sp-secret', secret('sp-secret', { clientSecret: SECRET_VALUE }));
+    const p = make();
+    expect((await p.getToken(nmiIdentity('sp', 1, SECRET_APP), 'api://orders')).ok).toBe(true);
+    expect((await p.getToken(nmiIdentity('cert', 2, CERT_APP), 'api://orders')).ok).toBe(true);
+    expect(p.cachedApplications()).toEqual(['apps/sp', 'apps/cert']);
+    live.delete('cert');
+    expect((await p.getToken(nmiIdentity('sp', 1, SECRET_APP), 'api://orders')).ok).toBe(true);
+    expect(p.cachedApplications()).toEqual(['apps/sp']);
+    // A deleted identity asked for again: refused, and nothing is cached for it.
+    const gone = await p.getToken(nmiIdentity('cert', 2, CERT_APP), 'api://orders');
+    expect(gone).toMatchObject({ ok: false, description: expect.stringMatching(/not known/) as unknown });
+    expect(p.cachedApplications()).toEqual(['apps/sp']);
+    // prune() alone (no token request) drops the gone too.
+    live.delete('sp');
+    p.prune();
+    expect(p.cachedApplications()).toEqual([]);
+
+    live.set('sp', identities.get('sp')!);
+    live.set('cert', identities.get('cert')!);
+    const bounded = make(2);
+    for (const [name, type, client] of [
+      ['sp', 1, SECRET_APP],
+      ['cert', 2, CERT_APP],
+      ['sp', 1, SECRET_APP],
+      ['explicit', 1, SECRET_APP],
+    ] as const) {
+      expect((await bounded.getToken(nmiIdentity(name, type, client), 'api://orders')).ok).toBe(true);
+    }
+    // cert was the least recently used when explicit came in.
+    expect(bounded.cachedApplications()).toEqual(['apps/sp', 'apps/explicit']);
+  });
+
   it('splitPemBundle separates certificates and the key', () => {
     const b = splitPemBundle(`${appCert.key}\n${appCert.cert}`);
     expect(b.certificates).toHaveLength(1);

@@ -4,7 +4,8 @@
  * aad-pod-identity's NMI ran with adal. The credential is read when needed from the Secret the
  * identity names (the same reading, validation and messages as podsec's issuer: sources.ts), so a
  * rotated Secret takes effect on the next token without a restart. One MSAL application per
- * identity, rebuilt when its authority or credential changes; the authority is declared known, so
+ * identity, rebuilt when its authority or credential changes, dropped once the AzureIdentity is gone
+ * (and bounded, least recently used first); the authority is declared known, so
  * MSAL never asks Microsoft's instance discovery. The NMI caches tokens itself, so MSAL's cache is
  * skipped. Secrets are never logged and never appear in an answer: errors name the identity, the
  * Secret (namespace/name/key) and Azure AD's error code only.
@@ -47,6 +48,20 @@ export interface MsalTokenProviderOptions {
   readonly networkClient?: INetworkModule | undefined;
   /** Bound on one token request. Default 15000 ms. */
   readonly timeoutMs?: number | undefined;
+  /**
+   * Bound on the cached MSAL applications (one per AzureIdentity); the least recently used is
+   * dropped first. Default 1000.
+   */
+  readonly maxApplications?: number | undefined;
+}
+
+export const DEFAULT_MAX_APPLICATIONS = 1000;
+
+interface CachedApp {
+  readonly namespace: string;
+  readonly name: string;
+  readonly fingerprint: string;
+  readonly app: ConfidentialClientApplication;
 }
 
 /** Azure's v1 resource -> v2 scope mapping: `<resource>/.default` (so `https://x/` -> `https://x//.default`). */
@@ -123,7 +138,8 @@ const CLIENT_REFUSED = new Set(['invalid_client', 'unauthorized_client']);
 const TIMED_OUT = Symbol('timeout');
 
 export class MsalTokenProvider implements TokenProvider {
-  private readonly apps = new Map<string, { fingerprint: string; app: ConfidentialClientApplication }>();
+  /** By `namespace/name`, in least-recently-used order (a Map keeps insertion order). */
+  private readonly apps = new Map<string, CachedApp>();
   private readonly defaultBase: URL;
 
   constructor(private readonly options: MsalTokenProviderOptions) {
@@ -134,12 +150,28 @@ export class MsalTokenProvider implements TokenProvider {
     this.defaultBase = base;
   }
 
+  /** The `namespace/name` of the AzureIdentities with a cached MSAL application, oldest use first. */
+  cachedApplications(): string[] {
+    return [...this.apps.keys()];
+  }
+
+  /**
+   * Drops the applications (and the credentials they hold) of AzureIdentities that are gone.
+   * Run before each token request, which the NMI's own cache makes rare; a lookup is a cache read.
+   */
+  prune(): void {
+    for (const [key, cached] of this.apps) {
+      if (this.options.identity(cached.namespace, cached.name) === undefined) this.apps.delete(key);
+    }
+  }
+
   async getToken(identity: NmiIdentity, resource: string): Promise<TokenResult> {
+    this.prune();
     const cred = await this.credential(identity);
     if (!cred.ok) return cred.fail;
     const c = cred.value;
     const where = `AzureIdentity ${identity.namespace}/${identity.name} (client ${c.clientId})`;
-    const app = this.app(`${identity.namespace}/${identity.name}`, c);
+    const app = this.app(identity, c);
     let timer: NodeJS.Timeout | undefined;
     try {
       const result = await Promise.race([
@@ -209,12 +241,17 @@ export class MsalTokenProvider implements TokenProvider {
     };
   }
 
-  private app(key: string, c: Credential): ConfidentialClientApplication {
+  private app(identity: NmiIdentity, c: Credential): ConfidentialClientApplication {
+    const key = `${identity.namespace}/${identity.name}`;
     const fingerprint = createHash('sha256')
       .update(JSON.stringify([c.authority, c.clientId, c.auth]))
       .digest('hex');
     const cached = this.apps.get(key);
-    if (cached?.fingerprint === fingerprint) return cached.app;
+    this.apps.delete(key);
+    if (cached?.fingerprint === fingerprint) {
+      this.apps.set(key, cached);
+      return cached.app;
+    }
     const config: Configuration = {
       auth: { clientId: c.clientId, authority: c.authority, knownAuthorities: [c.knownHost], ...c.auth },
       ...(this.options.networkClient === undefined
@@ -222,7 +259,12 @@ export class MsalTokenProvider implements TokenProvider {
         : { system: { networkClient: this.options.networkClient } }),
     };
     const app = new ConfidentialClientApplication(config);
-    this.apps.set(key, { fingerprint, app });
+    const max = Math.max(1, this.options.maxApplications ?? DEFAULT_MAX_APPLICATIONS);
+    for (const oldest of this.apps.keys()) {
+      if (this.apps.size < max) break;
+      this.apps.delete(oldest);
+    }
+    this.apps.set(key, { namespace: identity.namespace, name: identity.name, fingerprint, app });
     return app;
   }
 
