@@ -54,6 +54,12 @@ export function defineIdentityNmi(identity: Command): void {
         'default azv*,cali*,lxc*,veth*,cbr0,cni0)',
     )
     .option('--redirect-interval <seconds>', 'how often the redirect rules are checked and restored', '10')
+    .option(
+      '--allow-bridge-cni',
+      'with --redirect: start even though a --pod-interface pattern matches a Linux bridge or its ports ' +
+        "(kubenet cbr0, bridge/flannel cni0), where a pod with CAP_NET_RAW can spoof another pod's address; " +
+        'only with pods under restricted Pod Security (no NET_RAW)',
+    )
     .option('--cleanup', 'remove the redirect table (ip podsec-nmi) and exit')
     .option(
       '--imds-address <host:port>',
@@ -97,6 +103,7 @@ export function defineIdentityNmi(identity: Command): void {
         redirect: opts['redirect'] !== undefined,
         podInterfaces: opts['podInterface'] as unknown as string[] | undefined,
         redirectInterval: opts['redirectInterval'],
+        allowBridgeCni: opts['allowBridgeCni'] !== undefined,
         cleanup: opts['cleanup'] !== undefined,
         imdsAddress: opts['imdsAddress'],
         authorityHost: opts['authorityHost'],

@@ -135,6 +135,7 @@ describe('podsec identity nmi', () => {
     { name: '--state with --kubeconfig', over: { state: '/x', kubeconfig: '/y' } },
     { name: 'an unknown token provider', over: { tokenProvider: 'remote' } },
     { name: 'an unknown log level', over: { logLevel: 'loud' } },
+    { name: '--allow-bridge-cni without --redirect', over: { allowBridgeCni: true } },
   ];
   for (const c of usage) {
     it(`usage error: ${c.name}`, async () => {

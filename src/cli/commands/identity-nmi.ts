@@ -18,6 +18,7 @@ import {
   parseAzureNmiFlags,
 } from '../../identity/nmi/providers/index.js';
 import {
+  guardBridgeCni,
   ImdsRedirect,
   redirectSettingsFromFlags,
   removeRedirect,
@@ -60,6 +61,8 @@ export interface IdentityNmiOptions {
   readonly redirect?: boolean | undefined;
   readonly podInterfaces?: readonly string[] | undefined;
   readonly redirectInterval?: string | undefined;
+  /** --allow-bridge-cni: --redirect starts (with a warning) although a pod interface is on a Linux bridge. */
+  readonly allowBridgeCni?: boolean | undefined;
   /** --cleanup: remove the redirect table and exit. */
   readonly cleanup?: boolean | undefined;
 }
@@ -101,6 +104,9 @@ function validate(opts: IdentityNmiOptions): number {
   }
   if (!isLogLevel(opts.logLevel)) throw new UsageError(`unknown --log-level '${opts.logLevel}'`);
   checkIssuerUrl(opts);
+  if (opts.allowBridgeCni === true && opts.redirect !== true) {
+    throw new UsageError('--allow-bridge-cni only applies with --redirect');
+  }
   return parsePort(opts.port);
 }
 
@@ -277,6 +283,12 @@ function redirectSettings(opts: IdentityNmiOptions, port: number): RedirectSetti
 
 async function startRedirect(opts: IdentityNmiOptions, port: number, logger: Logger): Promise<ImdsRedirect> {
   const settings = redirectSettings(opts, port);
+  // Bridge CNIs let a pod spoof another pod's source address: refused unless --allow-bridge-cni.
+  await guardBridgeCni({
+    podInterfaces: settings.config.podInterfaces,
+    allow: opts.allowBridgeCni === true,
+    logger,
+  });
   const redirect = new ImdsRedirect({ config: settings.config, intervalMs: settings.intervalMs, logger });
   await redirect.failClosed();
   return redirect;

@@ -1,11 +1,11 @@
 /**
  * Faults of the redirect's data plane, each with a stable reason and a hint saying what to do,
- * so the CLI prints one clear line instead of a stack trace when nft is missing or the process
- * lacks CAP_NET_ADMIN.
+ * so the CLI prints one clear line instead of a stack trace when nft is missing, the process
+ * lacks CAP_NET_ADMIN, or the pod interfaces are on a bridge CNI without --allow-bridge-cni.
  */
 import { PodsecError } from '../../../lib/errors.js';
 
-export const REDIRECT_FAULTS = ['nft-missing', 'permission', 'nft-failed'] as const;
+export const REDIRECT_FAULTS = ['nft-missing', 'permission', 'nft-failed', 'bridge-cni'] as const;
 export type RedirectFault = (typeof REDIRECT_FAULTS)[number];
 
 export class RedirectError extends PodsecError {

@@ -19,5 +19,13 @@ export { DEFAULT_REDIRECT_INTERVAL_MS, ImdsRedirect, removeRedirect } from './re
 export type { ImdsRedirectOptions, ReassertOutcome } from './redirect.js';
 export { redirectSettingsFromFlags, splitPatterns } from './flags.js';
 export type { RedirectFlags, RedirectSettings } from './flags.js';
+export {
+  describeBridgeMatch,
+  guardBridgeCni,
+  interfaceMatches,
+  listNodeBridges,
+  matchBridges,
+} from './bridges.js';
+export type { BridgeGuardOptions, BridgeMatch, BridgeProbe, ListDir, NodeBridge } from './bridges.js';
 export { RedirectError, REDIRECT_FAULTS } from './errors.js';
 export type { RedirectFault } from './errors.js';
