@@ -9,7 +9,8 @@
  * namespace; the unmodified @azure/identity ManagedIdentityCredential runs inside the pod
  * namespaces with NO endpoint override. Proofs: a bound pod gets a JWKS-verified token, an
  * unbound pod a clear error, a deleted table is restored by the periodic check, a stopped NMI
- * leaves pods rejected at once (never passed to the stand-in IMDS), and --cleanup removes the table.
+ * leaves pods rejected at once (never passed to the stand-in IMDS), --cleanup removes the table,
+ * and a kernel bridge behind the pod-interface patterns makes --redirect refuse to start.
  * Needs root, ip, nft, conntrack and setpriv: skipped loudly without them, a failure when CI=true.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -598,6 +599,52 @@ describe.skipIf(!ENV_READY && process.env['CI'] !== 'true')('NMI --redirect in n
     const again = tryInNs(NS.node, process.execPath, bin, 'identity', 'nmi', '--cleanup');
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toContain('absent');
+  }, 20_000);
+
+  it('a bridge CNI: --redirect refuses to start (exit 2, spoofing risk), --allow-bridge-cni warns', () => {
+    // A kernel bridge with a veth port in the node namespace (other names than the pods' vp*).
+    const bridge = `bq${TAG}`;
+    inNs(NS.node, 'ip', 'link', 'add', bridge, 'type', 'bridge');
+    inNs(NS.node, 'ip', 'link', 'add', `vq${TAG}a`, 'type', 'veth', 'peer', 'name', `vr${TAG}a`);
+    inNs(NS.node, 'ip', 'link', 'set', `vq${TAG}a`, 'master', bridge);
+    const ipPath = spawnSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).stdout.trim();
+    const run = (...extra: string[]): ReturnType<typeof spawnSync> =>
+      spawnSync(
+        ipPath,
+        [
+          'netns',
+          'exec',
+          NS.node,
+          process.execPath,
+          bin,
+          'identity',
+          'nmi',
+          '--node',
+          NODE_NAME,
+          '--state',
+          stateDir,
+          '--listen-address',
+          NODE_IP,
+          '--redirect',
+          ...extra,
+        ],
+        // No nft on the PATH: whatever gets past the bridge check stops before touching nftables.
+        { encoding: 'utf8', env: { PATH: '/nonexistent' } },
+      );
+    for (const pattern of [bridge, `vq${TAG}*`]) {
+      const refused = run('--pod-interface', pattern);
+      expect(refused.status, String(refused.stderr)).toBe(2);
+      expect(refused.stderr).toContain('--redirect refused on a bridge CNI');
+      expect(refused.stderr).toContain(bridge);
+      expect(refused.stderr).toMatch(/hint: run pods under the restricted Pod Security Standard/);
+      expect(refused.stderr).not.toContain('    at ');
+    }
+    const allowed = run('--pod-interface', `vq${TAG}*`, '--allow-bridge-cni');
+    expect(allowed.stderr).toMatch(/"level":"warn".*pod interfaces are on a Linux bridge/);
+    // Past the guard: it then stops at the missing nft, with nothing installed.
+    expect(allowed.status).toBe(2);
+    expect(allowed.stderr).toContain('the nft command (nftables) was not found');
+    expect(nftTable()).toBeUndefined();
   }, 20_000);
 });
 
