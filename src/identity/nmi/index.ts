@@ -1,5 +1,12 @@
 /** Public surface of the NMI: the IMDS-compatible token endpoint core and its server. */
-export { handleMetadataRequest, normalizeAddress, DEFAULT_TIMINGS } from './handler.js';
+export {
+  handleMetadataRequest,
+  normalizeAddress,
+  DEFAULT_TIMINGS,
+  PASSTHROUGH_CATEGORIES,
+} from './handler.js';
+export { canonicalPath, isForwardableQuery } from './path.js';
+export type { CanonicalPath } from './path.js';
 export { startNmiServer, createNmiDeps } from './server.js';
 export type { NmiServer, StartNmiServerOptions, NmiDepsInput } from './server.js';
 export { TokenCache, identityKey } from './token-cache.js';
