@@ -59,8 +59,12 @@ const keys = await KeySet.generate({ retentionSeconds: 3900 });
 const issuer = createIssuer({
   baseUrl: 'https://issuer.bench',
   keys,
-  identities: () => [{ clientId: CLIENT, tenantId: 'bench' }],
-  isAssignedOnNode: (node, clientId) => node === 'node-a' && clientId === CLIENT,
+  identities: () => [{ namespace: 'bench', name: 'id', clientId: CLIENT, tenantId: 'bench' }],
+  isAssignedOnNode: (node, identity) =>
+    node === 'node-a' &&
+    identity.namespace === 'bench' &&
+    identity.name === 'id' &&
+    identity.clientId === CLIENT,
 });
 const serving = await generateCertificates({ service: 'podsec-issuer', namespace: 'bench', localhost: true });
 const clientCa = await generateClientCa();
@@ -79,7 +83,11 @@ const client = createHttpsIssuerClient({
 
 console.log(`mint cost per token-cache miss, ${COUNT} tokens, issuer signing key ${keys.active().alg}`);
 await measure('in process (issuer-local)', async (i) => {
-  const r = await issuer.mintForIdentity(CLIENT, `api://bench-${i}`, { node: 'node-a' });
+  const r = await issuer.mintForIdentity(
+    { namespace: 'bench', name: 'id', clientId: CLIENT },
+    `api://bench-${i}`,
+    { node: 'node-a' },
+  );
   if (!r.ok) throw new Error(r.message);
 });
 await measure('HTTPS + mutual TLS (issuer=URL)', async (i) => {

@@ -240,7 +240,9 @@ describe('NMI --token-provider issuer=URL over mutual TLS', () => {
     const r = await rawToken(nmi, ID_B);
     expect(r.status).toBe(403);
     expect(r.body).toMatchObject({ error: 'forbidden' });
-    expect(String(r.body['error_description'])).toContain(`Identity ${ID_B} is not assigned on this node`);
+    expect(String(r.body['error_description'])).toContain(
+      `Identity apps/id-b (${ID_B}) is not assigned on this node`,
+    );
     expect(r.body['access_token']).toBeUndefined();
     // and it never reports ready: the issuer sees it as node-a
     expect((await fetch(`${nmi.url}/healthz`)).status).toBe(503);
@@ -322,6 +324,7 @@ describe('NMI --token-provider issuer=URL over mutual TLS', () => {
                   authenticated: true,
                   username: 'system:serviceaccount:podsec-node:podsec-nmi',
                   extra: { 'authentication.kubernetes.io/node-name': ['node-b'] },
+                  audiences: [...audiences],
                 }
               : { authenticated: false, error: 'invalid token' },
           );

@@ -16,7 +16,7 @@ import {
   KeySet,
   mintListener,
 } from '../../identity/issuer/index.js';
-import type { IssuerIdentity, NodeAuthenticator } from '../../identity/issuer/index.js';
+import type { IdentityRef, IssuerIdentity, NodeAuthenticator } from '../../identity/issuer/index.js';
 import {
   anyAuthenticator,
   DEFAULT_MINT_AUDIENCE,
@@ -240,7 +240,7 @@ export async function startIdentityIssuer(
   // The mint API needs what the in-process NMI sees: every AzureIdentity (type 0 included, with no
   // credential: those can never pass the token endpoint) and the assignments per node.
   let identitiesFor: () => readonly IssuerIdentity[] = () => feed.identities();
-  let isAssignedOnNode: ((node: string, clientId: string) => boolean) | undefined;
+  let isAssignedOnNode: ((node: string, identity: IdentityRef) => boolean) | undefined;
   if (mintEnabled) {
     const assigned = source.informer(ASSIGNED_IDENTITY_KIND);
     const azureIdentities = source.informer(AZURE_IDENTITY_KIND);
@@ -249,13 +249,17 @@ export async function startIdentityIssuer(
       assignedIdentities: () => assigned.list(),
       identity: (namespace, name) => azureIdentities.get(namespace, name),
     });
-    isAssignedOnNode = (node, clientId) => cluster.isAssignedOnNode(node, clientId);
+    isAssignedOnNode = (node, identity) => cluster.isAssignedOnNode(node, identity);
+    // Every AzureIdentity object once (served ones with their credential): the issuer must see all
+    // claimants of a client id to refuse one claimed twice, never pick the first.
     identitiesFor = () => {
       const served = feed.identities();
-      const known = new Set(served.map((i) => i.clientId));
+      const known = new Set(served.map((i) => `${i.namespace ?? ''}/${i.name ?? ''}`));
       return [
         ...served,
-        ...issuerIdentitiesFrom(azureIdentities.list()).filter((i) => !known.has(i.clientId)),
+        ...issuerIdentitiesFrom(azureIdentities.list()).filter(
+          (i) => !known.has(`${i.namespace ?? ''}/${i.name ?? ''}`),
+        ),
       ];
     };
     Promise.all([assigned.synced, azureIdentities.synced]).then(

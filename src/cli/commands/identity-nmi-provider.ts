@@ -6,7 +6,7 @@
  * reports its own readiness (for a remote issuer: it answered once and sees this NMI as --node).
  */
 import { readFile, stat } from 'node:fs/promises';
-import type { Issuer } from '../../identity/issuer/index.js';
+import type { IdentityRef, Issuer } from '../../identity/issuer/index.js';
 import { createIssuer, KeySet } from '../../identity/issuer/index.js';
 import { createHttpsIssuerClient, parseIssuerUrl, type IssuerTls } from '../../identity/nmi/issuer-https.js';
 import { issuerIdentitiesFrom, LocalIssuerTokenProvider } from '../../identity/nmi/issuer-client.js';
@@ -47,7 +47,7 @@ export interface TokenProviderContext {
   readonly logger: Logger;
   /** The AzureIdentity objects (for the in-process issuer). */
   readonly azureIdentities: () => readonly KubeObject[];
-  readonly isAssignedOnNode: (node: string, clientId: string) => boolean;
+  readonly isAssignedOnNode: (node: string, identity: IdentityRef) => boolean;
   /** How often a remote issuer is asked until it first answers (default 2000 ms). */
   readonly probeIntervalMs?: number | undefined;
   /** For `azure`: parsed --imds-address/--authority-host, the AzureIdentity cache and Secret reads. */
@@ -152,7 +152,7 @@ async function localProvider(
     baseUrl: flags.issuerUrl ?? 'https://issuer.podsec.local',
     keys,
     identities: () => issuerIdentitiesFrom(ctx.azureIdentities()),
-    isAssignedOnNode: (node, clientId) => ctx.isAssignedOnNode(node, clientId),
+    isAssignedOnNode: (node, identity) => ctx.isAssignedOnNode(node, identity),
   });
   return {
     provider: new LocalIssuerTokenProvider({ issuer, nodeName: ctx.node }),

@@ -205,7 +205,7 @@ export async function startIdentityNmi(
       node: opts.node,
       logger,
       azureIdentities: () => identities.list(),
-      isAssignedOnNode: (node, clientId) => cluster.isAssignedOnNode(node, clientId),
+      isAssignedOnNode: (node, identity) => cluster.isAssignedOnNode(node, identity),
       azure: {
         settings: azure,
         identity: (namespace, name) => identities.get(namespace, name),

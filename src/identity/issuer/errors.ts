@@ -118,15 +118,22 @@ export const ERRORS = {
   // The mint API (NMIs in other processes): the caller's node comes from its client certificate.
   nodeNotAuthenticated: (why: string) =>
     e(401, 'invalid_client', 700027, `The caller is not an authenticated NMI: ${why}.`),
-  notAssignedOnNode: (clientId: string, node: string) =>
-    e(403, 'unauthorized_client', 50105, `Identity '${clientId}' is not assigned on node '${node}'.`),
-  identityNotFound: (clientId: string) =>
+  notAssignedOnNode: (identity: string, clientId: string, node: string) =>
+    e(
+      403,
+      'unauthorized_client',
+      50105,
+      `AzureIdentity '${identity}' (client id '${clientId}') is not assigned on node '${node}'.`,
+    ),
+  identityNotFound: (identity: string, clientId: string) =>
     e(
       404,
       'unauthorized_client',
       700016,
-      `Identity with client id '${clientId}' is not known to the issuer.`,
+      `AzureIdentity '${identity}' with client id '${clientId}' is not known to the issuer.`,
     ),
+  /** A client id claimed by several AzureIdentities: nobody gets a token for it (names the objects). */
+  duplicateClientId: (why: string) => e(409, 'unauthorized_client', 700016, `${why}.`),
   badMintRequest: (why: string) =>
     e(400, 'invalid_request', 900144, `The mint request is not valid: ${why}.`),
   badResource: (why: string) => e(400, 'invalid_request', 500011, why),

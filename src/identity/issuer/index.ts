@@ -1,6 +1,7 @@
 /** Public surface of podsec's token issuer. */
 export { createIssuer, resourceFromScope } from './issuer.js';
 export type {
+  IdentityRef,
   Issuer,
   IssuerIdentity,
   IssuerOptions,

@@ -18,6 +18,9 @@ const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const SECRET_APP = '11111111-1111-1111-1111-111111111111';
 const CERT_APP = '22222222-2222-2222-2222-222222222222';
 const TOKEN_URL = `${BASE}/${TENANT}/oauth2/v2.0/token`;
+/** The AzureIdentity objects behind the two applications. */
+const ORDERS = { namespace: 'prod', name: 'orders', clientId: SECRET_APP } as const;
+const REPORTS = { namespace: 'prod', name: 'reports', clientId: CERT_APP } as const;
 
 interface Fixture {
   issuer: Issuer;
@@ -35,19 +38,20 @@ async function fixture(): Promise<Fixture> {
   const keys = await KeySet.generate({ retentionSeconds: 3599 + 300, now });
   const identities: IssuerIdentity[] = [
     {
-      clientId: SECRET_APP,
+      ...ORDERS,
       tenantId: TENANT,
       secret: 's3cret-value',
       objectId: 'aaaaaaaa-0000-0000-0000-000000000001',
     },
-    { clientId: CERT_APP, tenantId: TENANT, certificatePem: certs.cert },
+    { ...REPORTS, tenantId: TENANT, certificatePem: certs.cert },
   ];
   const issuer = createIssuer({
     baseUrl: BASE,
     keys,
     identities: () => identities,
     now,
-    isAssignedOnNode: (node, clientId) => node === 'node-a' && clientId === SECRET_APP,
+    isAssignedOnNode: (node, id) =>
+      node === 'node-a' && id.namespace === 'prod' && id.name === 'orders' && id.clientId === SECRET_APP,
   });
   const x5tS256 = createHash('sha256').update(new X509Certificate(certs.cert).raw).digest('base64url');
   return {
@@ -336,27 +340,44 @@ describe('mintForIdentity (the NMI path)', () => {
     f = await fixture();
   });
 
+  const VAULT = 'https://vault.azure.net';
   it.each([
-    ['assigned on the caller node', SECRET_APP, 'node-a', 'https://vault.azure.net', true, undefined],
-    ['identity assigned elsewhere', SECRET_APP, 'node-b', 'https://vault.azure.net', false, 'not-assigned'],
+    ['assigned on the caller node', ORDERS, 'node-a', VAULT, true, undefined],
+    ['identity assigned elsewhere', ORDERS, 'node-b', VAULT, false, 'not-assigned'],
+    ['identity not assigned on any node', REPORTS, 'node-a', VAULT, false, 'not-assigned'],
     [
-      'identity not assigned on any node',
-      CERT_APP,
+      'unknown identity',
+      { ...ORDERS, name: 'x', clientId: 'nobody' },
       'node-a',
-      'https://vault.azure.net',
+      VAULT,
       false,
-      'not-assigned',
+      'unknown-identity',
     ],
-    ['unknown identity', 'nobody', 'node-a', 'https://vault.azure.net', false, 'unknown-identity'],
-    ['empty resource', SECRET_APP, 'node-a', '', false, 'bad-resource'],
-  ])('%s', async (_name, clientId, node, resource, ok, reason) => {
-    const r = await f.issuer.mintForIdentity(clientId, resource, { node });
+    [
+      "an assigned identity's client id under another object's name",
+      { namespace: 'evil', name: 'copy', clientId: SECRET_APP },
+      'node-a',
+      VAULT,
+      false,
+      'unknown-identity',
+    ],
+    [
+      'the right object with another client id',
+      { ...ORDERS, clientId: CERT_APP },
+      'node-a',
+      VAULT,
+      false,
+      'unknown-identity',
+    ],
+    ['empty resource', ORDERS, 'node-a', '', false, 'bad-resource'],
+  ])('%s', async (_name, ref, node, resource, ok, reason) => {
+    const r = await f.issuer.mintForIdentity(ref, resource, { node });
     expect(r.ok).toBe(ok);
     if (!r.ok) {
       expect(r.reason).toBe(reason);
       return;
     }
-    expect(r.token).toMatchObject({ resource, clientId, expiresIn: 3599 });
+    expect(r.token).toMatchObject({ resource, clientId: ref.clientId, expiresIn: 3599 });
     const v = await verifyToken(r.token.accessToken, {
       issuer: f.issuer.issuerFor(TENANT),
       audience: resource,
@@ -364,16 +385,96 @@ describe('mintForIdentity (the NMI path)', () => {
       now: new Date(f.clock.t),
     });
     expect(v.ok).toBe(true);
+    if (v.ok)
+      expect(v.token.claims).toMatchObject({ tid: TENANT, oid: 'aaaaaaaa-0000-0000-0000-000000000001' });
   });
 
   it('refuses everything without an isAssignedOnNode callback', async () => {
     const issuer = createIssuer({
       baseUrl: BASE,
       keys: f.keys,
-      identities: () => [{ clientId: SECRET_APP, tenantId: TENANT }],
+      identities: () => [{ ...ORDERS, tenantId: TENANT }],
     });
-    const r = await issuer.mintForIdentity(SECRET_APP, 'api://x', { node: 'node-a' });
+    const r = await issuer.mintForIdentity(ORDERS, 'api://x', { node: 'node-a' });
     expect(r).toMatchObject({ ok: false, reason: 'not-assigned' });
+  });
+});
+
+describe('a client id claimed by two AzureIdentity objects (review finding 1)', () => {
+  let f: Fixture;
+  beforeAll(async () => {
+    f = await fixture();
+  });
+  const prod = { ...ORDERS, tenantId: TENANT, secret: 's3cret-value', objectId: 'prod-oid' };
+  const copies: [string, IssuerIdentity][] = [
+    ['same tenant', { namespace: 'evil', name: 'copy', clientId: SECRET_APP, tenantId: TENANT }],
+    ['another tenant', { namespace: 'evil', name: 'copy', clientId: SECRET_APP, tenantId: 'evil-tenant' }],
+    [
+      'upper-case client id',
+      { namespace: 'evil', name: 'copy', clientId: SECRET_APP.toUpperCase(), tenantId: TENANT },
+    ],
+  ];
+  const issuerWith = (copy: IssuerIdentity, seen: string[] = []): Issuer =>
+    createIssuer({
+      baseUrl: BASE,
+      keys: f.keys,
+      identities: () => [prod, copy],
+      // Both objects assigned on the node: only the duplicate rule stands between them and a token.
+      isAssignedOnNode: (_node, id) => {
+        seen.push(`${id.namespace}/${id.name}`);
+        return true;
+      },
+    });
+
+  it.each(copies)('%s: no token for either object, the answer names both', async (_name, copy) => {
+    const seen: string[] = [];
+    const issuer = issuerWith(copy, seen);
+    for (const ref of [ORDERS, { namespace: 'evil', name: 'copy', clientId: copy.clientId }]) {
+      const r = await issuer.mintForIdentity(ref, 'api://orders', { node: 'node-a' });
+      expect(r).toMatchObject({ ok: false, reason: 'duplicate-client-id' });
+      if (!r.ok) {
+        expect(r.message).toContain('(evil/copy, prod/orders)');
+        expect(r.message).not.toContain('s3cret');
+      }
+    }
+    expect(seen).toEqual([]);
+  });
+
+  it.each(copies)('%s: the token endpoint refuses the right secret too (409)', async (_name, copy) => {
+    const res = await post(issuerWith(copy), {
+      grant_type: 'client_credentials',
+      client_id: SECRET_APP,
+      client_secret: 's3cret-value',
+      scope: 'api://orders/.default',
+    });
+    expect(res.status).toBe(409);
+    expect(res.body).toContain('evil/copy, prod/orders');
+    expect(res.body).not.toContain('access_token');
+    expect(res.body).not.toContain('s3cret');
+  });
+
+  it('the assignment check is asked about the exact object, and the token carries its tid and oid', async () => {
+    const seen: string[] = [];
+    const other = { namespace: 'evil', name: 'mine', clientId: CERT_APP, tenantId: 'evil-tenant' };
+    const issuer = createIssuer({
+      baseUrl: BASE,
+      keys: f.keys,
+      identities: () => [other, prod],
+      isAssignedOnNode: (_node, id) => {
+        seen.push(`${id.namespace}/${id.name}/${id.clientId}`);
+        return true;
+      },
+    });
+    const r = await issuer.mintForIdentity(ORDERS, 'api://orders', { node: 'node-a' });
+    expect(seen).toEqual([`prod/orders/${SECRET_APP}`]);
+    if (!r.ok) throw new Error(r.message);
+    const v = await verifyToken(r.token.accessToken, {
+      issuer: issuer.issuerFor(TENANT),
+      audience: 'api://orders',
+      jwks: f.keys.jwks(),
+      now: new Date(f.clock.t),
+    });
+    expect(v.ok && v.token.claims).toMatchObject({ tid: TENANT, oid: 'prod-oid', appid: SECRET_APP });
   });
 });
 
@@ -381,7 +482,7 @@ describe('rotation', () => {
   it('old tokens verify until they expire; new tokens use the new kid; the retired key is then dropped', async () => {
     const f = await fixture();
     const mint = async () => {
-      const r = await f.issuer.mintForIdentity(SECRET_APP, 'api://orders', { node: 'node-a' });
+      const r = await f.issuer.mintForIdentity(ORDERS, 'api://orders', { node: 'node-a' });
       if (!r.ok) throw new Error(r.message);
       return r.token.accessToken;
     };

@@ -3,16 +3,21 @@
  * Azure SDK can use it as their authority, with the AzureIdentities as its clients. The core is a
  * request handler (request value in, response value out) tested in process; `node-listener.ts`
  * puts it behind node:http(s). `mintForIdentity` is the NMI's path: no client credential, but only
- * identities assigned on the calling NMI's node.
+ * for the exact AzureIdentity object (namespace/name) assigned on the calling NMI's node. A client
+ * id claimed by more than one AzureIdentity is never minted for, on either path (crds/duplicates.ts).
  */
 import { X509Certificate, createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { SignJWT, decodeProtectedHeader, importX509, jwtVerify } from 'jose';
+import { clientIdKey, duplicateClientIdMessage } from '../crds/duplicates.js';
 import { ERRORS, errorBody } from './errors.js';
 import type { IssuerError } from './errors.js';
 import type { KeySet } from './keys.js';
 
 /** An AzureIdentity as the issuer sees it (type 1: `secret`; type 2: `certificatePem`). */
 export interface IssuerIdentity {
+  /** The AzureIdentity object this comes from (the mint path serves only identities that have one). */
+  readonly namespace?: string | undefined;
+  readonly name?: string | undefined;
   readonly clientId: string;
   readonly tenantId: string;
   /** The identity's object id, the token's `oid` and `sub`; defaults to the client id. */
@@ -20,6 +25,13 @@ export interface IssuerIdentity {
   readonly secret?: string | undefined;
   /** PEM of the certificate whose key signs client assertions. */
   readonly certificatePem?: string | undefined;
+}
+
+/** The AzureIdentity object a mint is for, and the client id the caller expects it to have. */
+export interface IdentityRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly clientId: string;
 }
 
 export interface IssuerOptions {
@@ -32,8 +44,12 @@ export interface IssuerOptions {
   readonly tenants?: readonly string[] | undefined;
   /** Token lifetime in seconds (default 3599, as Azure AD). */
   readonly tokenLifetimeSeconds?: number | undefined;
-  /** Is `clientId` assigned to some pod on `node`? Without it, `mintForIdentity` refuses everything. */
-  readonly isAssignedOnNode?: ((node: string, clientId: string) => boolean | Promise<boolean>) | undefined;
+  /**
+   * Is this exact AzureIdentity (namespace/name, with this client id) assigned to some pod on
+   * `node`? Without it, `mintForIdentity` refuses everything.
+   */
+  readonly isAssignedOnNode?:
+    ((node: string, identity: IdentityRef) => boolean | Promise<boolean>) | undefined;
   readonly now?: (() => Date) | undefined;
 }
 
@@ -65,14 +81,21 @@ export type MintResult =
   | { readonly ok: true; readonly token: MintedToken }
   | {
       readonly ok: false;
-      readonly reason: 'unknown-identity' | 'not-assigned' | 'bad-resource';
+      readonly reason: 'unknown-identity' | 'not-assigned' | 'bad-resource' | 'duplicate-client-id';
       readonly message: string;
     };
 
 export interface Issuer {
   handle(req: IssuerRequest): Promise<IssuerResponse>;
-  /** For the NMI on `node`: a token for `clientId` and `resource`, only if assigned on that node. */
-  mintForIdentity(clientId: string, resource: string, caller: { readonly node: string }): Promise<MintResult>;
+  /**
+   * For the NMI on `node`: a token for the AzureIdentity `identity` and `resource`, only if that
+   * object is assigned on that node and no other AzureIdentity claims its client id.
+   */
+  mintForIdentity(
+    identity: IdentityRef,
+    resource: string,
+    caller: { readonly node: string },
+  ): Promise<MintResult>;
   /** `{base}/{tenant}/v2.0` */
   issuerFor(tenant: string): string;
 }
@@ -88,6 +111,24 @@ const JSON_HEADERS = {
   'cache-control': 'no-store, no-cache',
   pragma: 'no-cache',
 };
+
+/** The identities claiming `clientId` (compared without case), and what to say when they are several. */
+function claimantsOf(
+  identities: readonly IssuerIdentity[],
+  clientId: string,
+): { claimants: IssuerIdentity[]; duplicate?: string | undefined } {
+  const key = clientIdKey(clientId);
+  const claimants = identities.filter((i) => clientIdKey(i.clientId) === key);
+  if (claimants.length < 2) return { claimants };
+  const refs = claimants
+    .map((i) => ({ namespace: i.namespace ?? '?', name: i.name ?? '?' }))
+    .sort((a, b) => {
+      const x = `${a.namespace}/${a.name}`;
+      const y = `${b.namespace}/${b.name}`;
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+  return { claimants, duplicate: duplicateClientIdMessage(clientId, refs) };
+}
 
 function json(status: number, body: unknown, extra: Record<string, string> = {}): IssuerResponse {
   return { status, headers: { ...JSON_HEADERS, ...extra }, body: JSON.stringify(body) };
@@ -319,7 +360,9 @@ export function createIssuer(opts: IssuerOptions): Issuer {
     const resource = resourceFromScope(scope);
     if (!resource.ok) return resource.error;
 
-    const identity = opts.identities().find((i) => i.clientId === clientId && i.tenantId === tenant);
+    const { claimants, duplicate } = claimantsOf(opts.identities(), clientId);
+    if (duplicate !== undefined) return ERRORS.duplicateClientId(duplicate);
+    const identity = claimants.find((i) => i.clientId === clientId && i.tenantId === tenant);
     if (!identity) return ERRORS.clientNotFound(clientId, tenant);
 
     const assertion = form.get('client_assertion');
@@ -381,10 +424,21 @@ export function createIssuer(opts: IssuerOptions): Issuer {
       if ('body' in out) return out;
       return json(out.status, errorBody(out, now(), req.headers['client-request-id']));
     },
-    async mintForIdentity(clientId, resource, caller) {
-      const identity = opts.identities().find((i) => i.clientId === clientId);
-      if (!identity)
-        return { ok: false, reason: 'unknown-identity', message: `no identity with client id ${clientId}` };
+    async mintForIdentity(ref, resource, caller) {
+      const { clientId } = ref;
+      const where = `${ref.namespace}/${ref.name}`;
+      const { claimants, duplicate } = claimantsOf(opts.identities(), clientId);
+      if (duplicate !== undefined) return { ok: false, reason: 'duplicate-client-id', message: duplicate };
+      const identity = claimants.find(
+        (i) => i.namespace === ref.namespace && i.name === ref.name && i.clientId === clientId,
+      );
+      if (!identity) {
+        return {
+          ok: false,
+          reason: 'unknown-identity',
+          message: `no AzureIdentity ${where} with client id ${clientId}`,
+        };
+      }
       if (resource === '' || resource.length > 2048 || /\s/.test(resource)) {
         return {
           ok: false,
@@ -392,12 +446,12 @@ export function createIssuer(opts: IssuerOptions): Issuer {
           message: 'resource must be a non-empty identifier without spaces',
         };
       }
-      const assigned = opts.isAssignedOnNode ? await opts.isAssignedOnNode(caller.node, clientId) : false;
+      const assigned = opts.isAssignedOnNode ? await opts.isAssignedOnNode(caller.node, ref) : false;
       if (!assigned) {
         return {
           ok: false,
           reason: 'not-assigned',
-          message: `identity ${clientId} is not assigned on node ${caller.node}`,
+          message: `AzureIdentity ${where} (client id ${clientId}) is not assigned on node ${caller.node}`,
         };
       }
       return { ok: true, token: await sign(identity, resource, '2') };

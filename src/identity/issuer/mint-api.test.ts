@@ -28,6 +28,12 @@ import { verifyToken } from './verify.js';
 const TENANT = 'podsec';
 const ON_A = '0000000a-0000-0000-0000-00000000000a';
 const ON_B = '0000000b-0000-0000-0000-00000000000b';
+/** One client id claimed by prod/orders and by a copy in namespace evil (review finding 1). */
+const SHARED = '0000000c-0000-0000-0000-00000000000c';
+const A = { namespace: 'apps', name: 'on-a' };
+const B = { namespace: 'apps', name: 'on-b' };
+const PROD = { namespace: 'prod', name: 'orders' };
+const EVIL = { namespace: 'evil', name: 'copy' };
 
 interface Reply {
   status: number;
@@ -69,11 +75,16 @@ beforeAll(async () => {
     baseUrl: issuerUrl,
     keys,
     identities: () => [
-      { clientId: ON_A, tenantId: TENANT },
-      { clientId: ON_B, tenantId: TENANT },
+      { ...A, clientId: ON_A, tenantId: TENANT },
+      { ...B, clientId: ON_B, tenantId: TENANT },
+      { ...PROD, clientId: SHARED, tenantId: TENANT },
+      { ...EVIL, clientId: SHARED, tenantId: 'evil-tenant' },
     ],
-    isAssignedOnNode: (node, clientId) =>
-      (node === 'node-a' && clientId === ON_A) || (node === 'node-b' && clientId === ON_B),
+    // Exact objects per node; both claimants of SHARED are "assigned" on node-a.
+    isAssignedOnNode: (node, id) =>
+      (node === 'node-a' && id.namespace === 'apps' && id.name === 'on-a' && id.clientId === ON_A) ||
+      (node === 'node-b' && id.namespace === 'apps' && id.name === 'on-b' && id.clientId === ON_B) ||
+      (node === 'node-a' && id.clientId === SHARED),
   });
   const mint = mintListener(issuer, clientCertificateAuthenticator());
   server = createServer(
@@ -136,7 +147,7 @@ function call(
 
 describe('mint API (mutual TLS)', () => {
   it('a node-a certificate mints a node-a identity; the token verifies against the JWKS', async () => {
-    const r = await call(MINT_PATH, certA, { clientId: ON_A, resource: 'api://db' });
+    const r = await call(MINT_PATH, certA, { clientId: ON_A, resource: 'api://db', identity: A });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ token_type: 'Bearer', resource: 'api://db', client_id: ON_A });
     expect(typeof r.body['expires_on']).toBe('number');
@@ -167,7 +178,7 @@ describe('mint API (mutual TLS)', () => {
     {
       name: 'no client certificate',
       client: () => undefined,
-      body: { clientId: ON_A, resource: 'r' },
+      body: { clientId: ON_A, resource: 'r', identity: A },
       status: 401,
       error: 'invalid_client',
       says: /no client certificate/,
@@ -175,7 +186,7 @@ describe('mint API (mutual TLS)', () => {
     {
       name: 'a certificate from another CA',
       client: () => foreign,
-      body: { clientId: ON_A, resource: 'r' },
+      body: { clientId: ON_A, resource: 'r', identity: A },
       status: 401,
       error: 'invalid_client',
       says: /not valid/,
@@ -183,7 +194,7 @@ describe('mint API (mutual TLS)', () => {
     {
       name: 'an expired certificate',
       client: () => expired,
-      body: { clientId: ON_A, resource: 'r' },
+      body: { clientId: ON_A, resource: 'r', identity: A },
       status: 401,
       error: 'invalid_client',
       says: /CERT_HAS_EXPIRED/,
@@ -191,7 +202,7 @@ describe('mint API (mutual TLS)', () => {
     {
       name: 'a serving (not client) certificate of a trusted CA',
       client: () => misnamed,
-      body: { clientId: ON_A, resource: 'r' },
+      body: { clientId: ON_A, resource: 'r', identity: A },
       status: 401,
       error: 'invalid_client',
       says: /INVALID_PURPOSE/,
@@ -199,23 +210,63 @@ describe('mint API (mutual TLS)', () => {
     {
       name: "another node's identity",
       client: () => certA,
-      body: { clientId: ON_B, resource: 'r' },
+      body: { clientId: ON_B, resource: 'r', identity: B },
       status: 403,
       error: 'unauthorized_client',
-      says: /not assigned on node 'node-a'/,
+      says: /AzureIdentity 'apps\/on-b' \(client id '0000000b-[-0-9b]+'\) is not assigned on node 'node-a'/,
     },
     {
       name: 'an unknown identity',
       client: () => certA,
-      body: { clientId: 'nope', resource: 'r' },
+      body: { clientId: 'nope', resource: 'r', identity: A },
       status: 404,
       error: 'unauthorized_client',
       says: /not known/,
     },
     {
+      name: "an assigned client id under another object's name",
+      client: () => certA,
+      body: { clientId: ON_A, resource: 'r', identity: B },
+      status: 404,
+      error: 'unauthorized_client',
+      says: /AzureIdentity 'apps\/on-b' with client id '0000000a-/,
+    },
+    {
+      name: 'no identity object named (an NMI from before the fix)',
+      client: () => certA,
+      body: { clientId: ON_A, resource: 'r' },
+      status: 400,
+      error: 'invalid_request',
+      says: /identity must name the AzureIdentity object/,
+    },
+    {
+      name: 'an identity name that is not a Kubernetes name',
+      client: () => certA,
+      body: { clientId: ON_A, resource: 'r', identity: { namespace: 'apps', name: '../x' } },
+      status: 400,
+      error: 'invalid_request',
+      says: /identity must name/,
+    },
+    {
+      name: 'a client id shared by two namespaces, asked as prod (the reproduction)',
+      client: () => certA,
+      body: { clientId: SHARED, resource: 'r', identity: PROD },
+      status: 409,
+      error: 'unauthorized_client',
+      says: /claimed by more than one AzureIdentity \(evil\/copy, prod\/orders\)/,
+    },
+    {
+      name: 'a client id shared by two namespaces, asked as evil (the reproduction)',
+      client: () => certA,
+      body: { clientId: SHARED, resource: 'r', identity: EVIL },
+      status: 409,
+      error: 'unauthorized_client',
+      says: /claimed by more than one AzureIdentity \(evil\/copy, prod\/orders\)/,
+    },
+    {
       name: 'a resource with spaces',
       client: () => certA,
-      body: { clientId: ON_A, resource: 'a b' },
+      body: { clientId: ON_A, resource: 'a b', identity: A },
       status: 400,
       error: 'invalid_request',
       says: /resource/,

@@ -1,7 +1,7 @@
 /**
  * The issuer's mint API for NMIs running in other processes: `POST /podsec/v1/mint` with JSON
- * `{clientId, resource}` answers a token for that identity only if it is assigned on the caller's
- * node, and `GET /podsec/v1/whoami` tells an NMI which node the issuer sees it as. The node is
+ * `{clientId, resource, identity: {namespace, name}}` answers a token for that AzureIdentity object
+ * only if that exact object is assigned on the caller's node (and no other one claims its client id), and `GET /podsec/v1/whoami` tells an NMI which node the issuer sees it as. The node is
  * PROVEN by an authenticator (a client certificate from the CA given with `--client-ca`, whose
  * subject is `CN=podsec-nmi:<node>`), never taken from the request: a compromised pod cannot claim
  * a node, and an NMI can only mint what is assigned on its own node. The core (`handleMint`) is a
@@ -126,7 +126,18 @@ export interface MintRequest {
   readonly body: string;
 }
 
-function parseMintBody(body: string): { ok: true; clientId: string; resource: string } | IssuerError {
+/** Kubernetes object names and namespaces: DNS subdomain characters, at most 253. */
+const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+interface MintBody {
+  readonly ok: true;
+  readonly clientId: string;
+  readonly resource: string;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+function parseMintBody(body: string): MintBody | IssuerError {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -143,7 +154,22 @@ function parseMintBody(body: string): { ok: true; clientId: string; resource: st
     return ERRORS.badMintRequest('clientId must be a non-empty string');
   }
   if (typeof resource !== 'string') return ERRORS.badMintRequest('resource must be a string');
-  return { ok: true, clientId, resource };
+  const identity = o['identity'];
+  const ref =
+    typeof identity === 'object' && identity !== null && !Array.isArray(identity)
+      ? (identity as Record<string, unknown>)
+      : undefined;
+  const namespace = ref?.['namespace'];
+  const name = ref?.['name'];
+  if (
+    typeof namespace !== 'string' ||
+    typeof name !== 'string' ||
+    !OBJECT_NAME.test(namespace) ||
+    !OBJECT_NAME.test(name)
+  ) {
+    return ERRORS.badMintRequest('identity must name the AzureIdentity object ({namespace, name})');
+  }
+  return { ok: true, clientId, resource, namespace, name };
 }
 
 /** The mint API's core: authentication result and request in, response out. Never throws. */
@@ -171,13 +197,22 @@ export async function handleMint(
   const body = parseMintBody(req.body);
   if (!('ok' in body)) return fail(body, now());
   try {
-    const minted = await issuer.mintForIdentity(body.clientId, body.resource, { node: auth.node });
+    const minted = await issuer.mintForIdentity(
+      { namespace: body.namespace, name: body.name, clientId: body.clientId },
+      body.resource,
+      { node: auth.node },
+    );
     if (!minted.ok) {
       switch (minted.reason) {
         case 'unknown-identity':
-          return fail(ERRORS.identityNotFound(body.clientId), now());
+          return fail(ERRORS.identityNotFound(`${body.namespace}/${body.name}`, body.clientId), now());
         case 'not-assigned':
-          return fail(ERRORS.notAssignedOnNode(body.clientId, auth.node), now());
+          return fail(
+            ERRORS.notAssignedOnNode(`${body.namespace}/${body.name}`, body.clientId, auth.node),
+            now(),
+          );
+        case 'duplicate-client-id':
+          return fail(ERRORS.duplicateClientId(minted.message), now());
         case 'bad-resource':
           return fail(ERRORS.badResource(minted.message), now());
       }

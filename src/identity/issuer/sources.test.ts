@@ -61,7 +61,9 @@ describe('mapIdentities', () => {
       [identity('reporting', sp('reporting', 'rs'))],
       lookup(secret('rs', { data: { clientSecret: b64('s3cret') } })),
     );
-    expect(m.identities).toEqual([{ clientId: 'reporting', tenantId: TENANT, secret: 's3cret' }]);
+    expect(m.identities).toEqual([
+      { namespace: 'app', name: 'reporting', clientId: 'reporting', tenantId: TENANT, secret: 's3cret' },
+    ]);
     expect(m.refused).toEqual([]);
   });
 
@@ -74,7 +76,15 @@ describe('mapIdentities', () => {
         secret('bad', { stringData: { certificate: 'hello' } }),
       ),
     );
-    expect(m.identities).toEqual([{ clientId: 'cert-ok', tenantId: TENANT, certificatePem: certs.cert }]);
+    expect(m.identities).toEqual([
+      {
+        namespace: 'app',
+        name: 'cert-ok',
+        clientId: 'cert-ok',
+        tenantId: TENANT,
+        certificatePem: certs.cert,
+      },
+    ]);
     expect(m.refused).toEqual([
       {
         namespace: 'app',
@@ -120,20 +130,47 @@ describe('mapIdentities', () => {
     expect(m).toMatchObject({ identities: [], refused: [], skipped: [{ namespace: 'app', name: 'msi' }] });
   });
 
-  it('a second identity for the same client and tenant is refused, whatever the input order', () => {
-    const s = [
-      secret('s1', { stringData: { clientSecret: 'one' } }),
-      secret('s2', { stringData: { clientSecret: 'two' } }),
-    ];
-    const a = identity('a', sp('dup', 's1'));
-    const b = identity('b', sp('dup', 's2'));
+  // A client id claimed twice: every claimant is refused (the controller and the mint path apply
+  // the same rule), whatever the input order, and the reason names the objects, never a secret.
+  const s = [
+    secret('s1', { stringData: { clientSecret: 'one' } }),
+    secret('s2', { stringData: { clientSecret: 'two' } }),
+  ];
+  const a = identity('a', sp('dup', 's1'));
+  const duplicates: [string, KubeObject, string[], string][] = [
+    ['same namespace and tenant', identity('b', sp('dup', 's2')), ['a', 'b'], 'app/a, app/b'],
+    ['another namespace', identity('b', sp('dup', 's2'), 'evil'), ['a', 'b'], 'app/a, evil/b'],
+    [
+      'another tenant',
+      identity('b', { ...sp('dup', 's2'), tenantID: 'other.onmicrosoft.com' }, 'evil'),
+      ['a', 'b'],
+      'app/a, evil/b',
+    ],
+    ['another letter case', identity('b', sp('DUP', 's2'), 'evil'), ['a', 'b'], 'app/a, evil/b'],
+    [
+      'a type 0 copy (not served here, still a claim)',
+      identity('b', { type: 0, clientID: 'dup', resourceID: '/subscriptions/s/x' }, 'evil'),
+      ['a', 'b'],
+      'app/a, evil/b',
+    ],
+    [
+      'a malformed copy (no tenant): the original is still refused',
+      identity('b', { type: 1, clientID: 'dup' }, 'evil'),
+      ['a', 'b'],
+      'app/a, evil/b',
+    ],
+  ];
+  it.each(duplicates)('a client id claimed twice (%s): nobody is served', (_name, b, names, says) => {
     for (const order of [
       [a, b],
       [b, a],
     ]) {
       const m = mapIdentities(order, lookup(...s));
-      expect(m.identities).toEqual([{ clientId: 'dup', tenantId: TENANT, secret: 'one' }]);
-      expect(m.refused.map((r) => r.name)).toEqual(['b']);
+      expect(m.identities).toEqual([]);
+      expect(m.refused.map((r) => r.name).sort()).toEqual(names);
+      const reason = JSON.stringify(m.refused.find((r) => r.name === 'a'));
+      expect(reason).toContain(`claimed by more than one AzureIdentity (${says})`);
+      expect(reason).not.toMatch(/"(one|two)"/); // the secrets
     }
   });
 });

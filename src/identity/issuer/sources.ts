@@ -6,7 +6,14 @@
  * never served: a half-read credential must not authenticate anybody.
  */
 import { X509Certificate } from 'node:crypto';
-import { AAD_POD_IDENTITY_API_VERSION, IDENTITY_TYPES, validateIdentity } from '../crds/index.js';
+import {
+  AAD_POD_IDENTITY_API_VERSION,
+  IDENTITY_TYPES,
+  clientIdKey,
+  duplicateClientIdMessage,
+  duplicateClientIds,
+  validateIdentity,
+} from '../crds/index.js';
 import type { AzureIdentity, FieldProblem } from '../crds/index.js';
 import type { ClusterSource, Informer } from '../../kube/cluster-source/types.js';
 import type { KubeObject } from '../../kube/types.js';
@@ -105,18 +112,22 @@ function credentialOf(
   const read = secretValue(secret, key);
   if (!read.ok)
     return { ok: false, problem: { path: 'spec.clientPassword', message: `${where} ${read.message}` } };
-  if (key === CLIENT_SECRET_KEY) return { ok: true, value: { clientId, tenantId, secret: read.value } };
+  const { namespace, name } = identity.metadata;
+  if (key === CLIENT_SECRET_KEY) {
+    return { ok: true, value: { namespace, name, clientId, tenantId, secret: read.value } };
+  }
   const bad = certificateProblem(read.value);
   if (bad !== null) {
     return { ok: false, problem: { path: 'spec.clientPassword', message: `${where} "${key}" ${bad}` } };
   }
-  return { ok: true, value: { clientId, tenantId, certificatePem: read.value } };
+  return { ok: true, value: { namespace, name, clientId, tenantId, certificatePem: read.value } };
 }
 
 /**
- * Pure: AzureIdentity objects plus a Secret lookup -> what the issuer serves. Objects are taken in
- * namespace/name order; a second identity claiming a client id and tenant already served is refused
- * (two credentials for one client would make the answer depend on list order).
+ * Pure: AzureIdentity objects plus a Secret lookup -> what the issuer serves, in namespace/name
+ * order. A client id claimed by more than one AzureIdentity (any namespace, any tenant, any type,
+ * valid or not: crds/duplicates.ts) is refused for every claimant, as the controller and the mint
+ * path do: which object "wins" must never depend on list order.
  */
 export function mapIdentities(objects: readonly KubeObject[], secretOf: SecretLookup): IdentityMapping {
   const sorted = [...objects].sort((a, b) => {
@@ -127,7 +138,7 @@ export function mapIdentities(objects: readonly KubeObject[], secretOf: SecretLo
   const identities: IssuerIdentity[] = [];
   const refused: RefusedIdentity[] = [];
   const skipped: SkippedIdentity[] = [];
-  const servedBy = new Map<string, string>();
+  const shared = duplicateClientIds(objects);
   for (const obj of sorted) {
     const at = nameOf(obj);
     const v = validateIdentity(obj);
@@ -137,6 +148,14 @@ export function mapIdentities(objects: readonly KubeObject[], secretOf: SecretLo
     }
     const id = v.value;
     const where = { namespace: id.metadata.namespace, name: id.metadata.name };
+    const claimants = id.spec.clientID === undefined ? undefined : shared.get(clientIdKey(id.spec.clientID));
+    if (id.spec.clientID !== undefined && claimants !== undefined) {
+      refused.push({
+        ...where,
+        problems: [{ path: 'spec.clientID', message: duplicateClientIdMessage(id.spec.clientID, claimants) }],
+      });
+      continue;
+    }
     if (id.spec.type === IDENTITY_TYPES.userAssignedMSI) {
       skipped.push({ ...where, reason: 'type 0 (managed identity) is not served by this issuer' });
       continue;
@@ -146,18 +165,6 @@ export function mapIdentities(objects: readonly KubeObject[], secretOf: SecretLo
       refused.push({ ...where, problems: [cred.problem] });
       continue;
     }
-    const key = `${cred.value.tenantId}\n${cred.value.clientId}`;
-    const first = servedBy.get(key);
-    if (first !== undefined) {
-      refused.push({
-        ...where,
-        problems: [
-          { path: 'spec.clientID', message: `client id and tenant already served by AzureIdentity ${first}` },
-        ],
-      });
-      continue;
-    }
-    servedBy.set(key, `${where.namespace}/${where.name}`);
     identities.push(cred.value);
   }
   return { identities, refused, skipped };

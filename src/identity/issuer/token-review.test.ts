@@ -24,13 +24,25 @@ const ON_A = 'client-on-node-a';
 const ON_B = 'client-on-node-b';
 const NMI_SA = 'system:serviceaccount:podsec-system:podsec-nmi';
 
+const AUD = ['podsec-issuer'];
+const NMI_ON_A = { username: NMI_SA, extra: { [NODE_NAME_EXTRA]: ['node-a'] } };
 const TOKENS: Record<string, Record<string, unknown>> = {
-  'nmi-on-a': { authenticated: true, user: { username: NMI_SA, extra: { [NODE_NAME_EXTRA]: ['node-a'] } } },
+  'nmi-on-a': { authenticated: true, user: NMI_ON_A, audiences: AUD },
   'app-pod-on-a': {
     authenticated: true,
     user: { username: 'system:serviceaccount:apps:default', extra: { [NODE_NAME_EXTRA]: ['node-a'] } },
+    audiences: AUD,
   },
-  'nmi-unbound': { authenticated: true, user: { username: NMI_SA } },
+  'nmi-unbound': { authenticated: true, user: { username: NMI_SA }, audiences: AUD },
+  // An audience-unaware authenticator answers without status.audiences (review finding 6).
+  'nmi-no-audiences': { authenticated: true, user: NMI_ON_A },
+  'nmi-empty-audiences': { authenticated: true, user: NMI_ON_A, audiences: [] },
+  // e.g. the NMI's default token, whose audience is the API server.
+  'nmi-api-audience': {
+    authenticated: true,
+    user: NMI_ON_A,
+    audiences: ['https://kubernetes.default.svc.cluster.local'],
+  },
 };
 
 let api: FakeApiServer;
@@ -51,11 +63,12 @@ beforeAll(async () => {
     baseUrl: 'https://issuer.test',
     keys,
     identities: () => [
-      { clientId: ON_A, tenantId: 't' },
-      { clientId: ON_B, tenantId: 't' },
+      { namespace: 'apps', name: 'on-a', clientId: ON_A, tenantId: 't' },
+      { namespace: 'apps', name: 'on-b', clientId: ON_B, tenantId: 't' },
     ],
-    isAssignedOnNode: (node, clientId) =>
-      (node === 'node-a' && clientId === ON_A) || (node === 'node-b' && clientId === ON_B),
+    isAssignedOnNode: (node, id) =>
+      (node === 'node-a' && id.name === 'on-a' && id.clientId === ON_A) ||
+      (node === 'node-b' && id.name === 'on-b' && id.clientId === ON_B),
   });
   const auth = anyAuthenticator([
     clientCertificateAuthenticator(),
@@ -81,7 +94,11 @@ async function mint(
       'content-type': 'application/json',
       ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
     },
-    body: JSON.stringify({ clientId, resource: 'api://db' }),
+    body: JSON.stringify({
+      clientId,
+      resource: 'api://db',
+      identity: { namespace: 'apps', name: clientId === ON_A ? 'on-a' : 'on-b' },
+    }),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
@@ -116,6 +133,27 @@ describe('mint API with TokenReview (fake API server)', () => {
         clientId: ON_A,
         status: 401,
         says: /names no node/,
+      },
+      {
+        name: 'a review without status.audiences',
+        token: 'nmi-no-audiences',
+        clientId: ON_A,
+        status: 401,
+        says: /did not confirm the token's audience \(podsec-issuer\)/,
+      },
+      {
+        name: 'a review with empty status.audiences',
+        token: 'nmi-empty-audiences',
+        clientId: ON_A,
+        status: 401,
+        says: /did not confirm the token's audience/,
+      },
+      {
+        name: 'a review naming only another audience',
+        token: 'nmi-api-audience',
+        clientId: ON_A,
+        status: 401,
+        says: /did not confirm the token's audience/,
       },
       {
         name: 'a token the API server rejects',
@@ -155,6 +193,7 @@ describe('tokenReviewAuthenticator without an API server', () => {
     authenticated: true,
     username: NMI_SA,
     extra: { [NODE_NAME_EXTRA]: ['node-a'] },
+    audiences: ['podsec-issuer'],
   };
 
   it('an unreachable API server refuses, and is asked again next time (not cached)', async () => {
@@ -197,23 +236,48 @@ describe('tokenReviewAuthenticator without an API server', () => {
 
 describe('nodeFromReview', () => {
   const sa = ['podsec-system/podsec-nmi'];
+  const one = { [NODE_NAME_EXTRA]: ['n1'] };
   const cases: { name: string; outcome: TokenReviewOutcome; node?: string }[] = [
     {
       name: 'NMI account with one node',
-      outcome: { authenticated: true, username: NMI_SA, extra: { [NODE_NAME_EXTRA]: ['n1'] } },
+      outcome: { authenticated: true, username: NMI_SA, extra: one, audiences: AUD },
       node: 'n1',
     },
     {
+      name: 'the audience among others',
+      outcome: { authenticated: true, username: NMI_SA, extra: one, audiences: ['x', 'podsec-issuer'] },
+      node: 'n1',
+    },
+    { name: 'no status.audiences', outcome: { authenticated: true, username: NMI_SA, extra: one } },
+    {
+      name: 'another audience only',
+      outcome: { authenticated: true, username: NMI_SA, extra: one, audiences: ['api'] },
+    },
+    {
+      name: 'an audience differing in case',
+      outcome: { authenticated: true, username: NMI_SA, extra: one, audiences: ['PODSEC-ISSUER'] },
+    },
+    {
       name: 'two nodes',
-      outcome: { authenticated: true, username: NMI_SA, extra: { [NODE_NAME_EXTRA]: ['n1', 'n2'] } },
+      outcome: {
+        authenticated: true,
+        username: NMI_SA,
+        extra: { [NODE_NAME_EXTRA]: ['n1', 'n2'] },
+        audiences: AUD,
+      },
     },
     {
       name: 'an invalid node name',
-      outcome: { authenticated: true, username: NMI_SA, extra: { [NODE_NAME_EXTRA]: ['N/1'] } },
+      outcome: {
+        authenticated: true,
+        username: NMI_SA,
+        extra: { [NODE_NAME_EXTRA]: ['N/1'] },
+        audiences: AUD,
+      },
     },
     {
       name: 'a user, not a service account',
-      outcome: { authenticated: true, username: 'alice', extra: { [NODE_NAME_EXTRA]: ['n1'] } },
+      outcome: { authenticated: true, username: 'alice', extra: one, audiences: AUD },
     },
     {
       name: 'not authenticated',
@@ -221,7 +285,7 @@ describe('nodeFromReview', () => {
     },
   ];
   it.each(cases)('$name', (c) => {
-    const got = nodeFromReview(c.outcome, sa);
+    const got = nodeFromReview(c.outcome, sa, AUD);
     expect(got.ok ? got.node : undefined).toBe(c.node);
   });
 });

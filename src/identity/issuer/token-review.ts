@@ -4,8 +4,11 @@
  * 1.30, names the pod's node in `user.extra["authentication.kubernetes.io/node-name"]`. Every pod's
  * token carries that, so the token must ALSO belong to the NMI's own ServiceAccount
  * (`--nmi-service-account`): otherwise any pod on a node could mint that node's identities. The
- * audience is checked by the API server (`spec.audiences`), so a token minted for another service
- * cannot be replayed here. Reviews are cached briefly per token hash to spare the API server.
+ * audience is asked of the API server (`spec.audiences`) AND checked in its answer: Kubernetes says
+ * a client setting spec.audiences must find a compatible audience in `status.audiences`, since an
+ * audience-unaware authenticator accepts any token it can verify (an API-server-audience token
+ * would pass). So a token minted for another service cannot be replayed here. Reviews are cached
+ * briefly per token hash to spare the API server.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -20,6 +23,8 @@ export interface TokenReviewOutcome {
   readonly authenticated: boolean;
   readonly username?: string | undefined;
   readonly extra?: Readonly<Record<string, readonly string[]>> | undefined;
+  /** status.audiences: the audiences the authenticator found the token valid for. */
+  readonly audiences?: readonly string[] | undefined;
   /** The API server's status.error, or why the review could not be made. */
   readonly error?: string | undefined;
 }
@@ -44,15 +49,25 @@ function bearer(req: IncomingMessage): string | undefined {
   return m?.[1];
 }
 
-/** Judges a review: the NMI's ServiceAccount, and exactly one valid node name. Pure. */
+/**
+ * Judges a review: one of the requested `audiences` confirmed in status.audiences, the NMI's
+ * ServiceAccount, and exactly one valid node name. Pure.
+ */
 export function nodeFromReview(
   outcome: TokenReviewOutcome,
   serviceAccounts: readonly string[],
+  audiences: readonly string[],
 ): NodeAuthentication {
   if (!outcome.authenticated) {
     return {
       ok: false,
       reason: `the token was not accepted by the API server${outcome.error ? ` (${outcome.error.slice(0, 200)})` : ''}`,
+    };
+  }
+  if (!(outcome.audiences ?? []).some((a) => audiences.includes(a))) {
+    return {
+      ok: false,
+      reason: `the API server did not confirm the token's audience (${audiences.join(', ')}) in status.audiences`,
     };
   }
   const m = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(outcome.username ?? '');
@@ -83,7 +98,7 @@ export function tokenReviewAuthenticator(opts: TokenReviewAuthenticatorOptions):
       if (hit !== undefined && now() - hit.at < ttlMs) return hit.result;
       let result: NodeAuthentication;
       try {
-        result = nodeFromReview(await opts.review(token, audiences), opts.serviceAccounts);
+        result = nodeFromReview(await opts.review(token, audiences), opts.serviceAccounts, audiences);
       } catch {
         // not cached: the next request asks again
         return { ok: false, reason: 'the token could not be reviewed (API server unavailable)' };
@@ -139,6 +154,7 @@ export async function kubernetesTokenReviewer(
       authenticated: s?.authenticated === true,
       username: s?.user?.username,
       extra: s?.user?.extra,
+      audiences: s?.audiences,
       error: s?.error,
     };
   };

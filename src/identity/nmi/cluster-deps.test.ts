@@ -90,6 +90,8 @@ describe('createNmiClusterDeps', () => {
     identity('sp', { type: 1, clientID: 'client-sp', tenantID: 't1', resourceID: '' }),
     identity('msi', { type: 0, clientID: 'client-msi', resourceID: '/subscriptions/s/x', objectID: 'oid-1' }),
     identity('badtype', { type: 7, clientID: 'client-bad' }),
+    // Claims sp's client id but is assigned to nobody: sp's assignment must not count for it.
+    identity('copy', { type: 1, clientID: 'client-sp', tenantID: 't1' }),
   ];
   const objects = [
     assigned('app', 'sp', 'Assigned'),
@@ -157,16 +159,37 @@ describe('createNmiClusterDeps', () => {
     });
   }
 
-  const assignedCases: { name: string; node: string; client: string; want: boolean }[] = [
-    { name: 'Assigned on the node', node: 'n1', client: 'client-sp', want: true },
-    { name: 'only Created on the node', node: 'n1', client: 'client-msi', want: false },
-    { name: 'Assigned on another node only', node: 'n3', client: 'client-sp', want: false },
-    { name: 'identity with a bad type', node: 'n1', client: 'client-bad', want: false },
-    { name: 'unknown client', node: 'n1', client: 'nobody', want: false },
+  const assignedCases: { name: string; node: string; id: string; client: string; want: boolean }[] = [
+    { name: 'Assigned on the node', node: 'n1', id: 'sp', client: 'client-sp', want: true },
+    { name: 'only Created on the node', node: 'n1', id: 'msi', client: 'client-msi', want: false },
+    { name: 'Assigned on another node only', node: 'n3', id: 'sp', client: 'client-sp', want: false },
+    { name: 'identity with a bad type', node: 'n1', id: 'badtype', client: 'client-bad', want: false },
+    { name: 'unknown client', node: 'n1', id: 'sp', client: 'nobody', want: false },
+    {
+      name: "another object with the assigned object's client id",
+      node: 'n1',
+      id: 'copy',
+      client: 'client-sp',
+      want: false,
+    },
+    {
+      name: 'the assigned object asked under another client id',
+      node: 'n1',
+      id: 'sp',
+      client: 'client-msi',
+      want: false,
+    },
   ];
   for (const c of assignedCases) {
     it(`isAssignedOnNode: ${c.name}`, () => {
-      expect(deps.isAssignedOnNode(c.node, c.client)).toBe(c.want);
+      expect(deps.isAssignedOnNode(c.node, { namespace: 'default', name: c.id, clientId: c.client })).toBe(
+        c.want,
+      );
     });
   }
+  it('isAssignedOnNode: the same object name in another namespace does not count', () => {
+    expect(deps.isAssignedOnNode('n1', { namespace: 'other', name: 'sp', clientId: 'client-sp' })).toBe(
+      false,
+    );
+  });
 });

@@ -5,6 +5,7 @@
  * objects; malformed objects are skipped (fail closed), never thrown on.
  */
 import type { KubeObject } from '../../kube/types.js';
+import type { IdentityRef } from '../issuer/index.js';
 import { ASSIGNMENT_STATES } from './types.js';
 import type { AssignmentState, NmiIdentity, NmiPod, PodAssignment } from './types.js';
 
@@ -19,8 +20,12 @@ export interface NmiCacheReads {
 export interface NmiClusterDeps {
   podsByIp(ip: string): readonly NmiPod[];
   assignedIdentities(pod: NmiPod): readonly PodAssignment[];
-  /** For the in-process issuer: is `clientId` usable (Assigned, or '' from old MICs) on `node`? */
-  isAssignedOnNode(node: string, clientId: string): boolean;
+  /**
+   * For the issuer: is this exact AzureIdentity (the assignment's spec.azureIdentityRef names
+   * `identity.namespace/name`, and that object's current client id is `identity.clientId`) usable
+   * (Assigned, or '' from old MICs) on `node`? Another object with the same client id never counts.
+   */
+  isAssignedOnNode(node: string, identity: IdentityRef): boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -165,13 +170,15 @@ export function createNmiClusterDeps(reads: NmiCacheReads, nodeName?: string): N
       }
       return out;
     },
-    isAssignedOnNode(node, clientId) {
+    isAssignedOnNode(node, ref) {
       return reads.assignedIdentities().some((obj) => {
         const parsed = parseAssignment(obj, reads.identity);
         return (
           parsed !== undefined &&
           parsed.node === node &&
-          parsed.assignment.identity.clientID === clientId &&
+          parsed.assignment.identity.namespace === ref.namespace &&
+          parsed.assignment.identity.name === ref.name &&
+          parsed.assignment.identity.clientID === ref.clientId &&
           (parsed.assignment.status === 'Assigned' || parsed.assignment.status === '')
         );
       });

@@ -25,9 +25,11 @@ export class LocalIssuerTokenProvider implements TokenProvider {
 
   async getToken(identity: NmiIdentity, resource: string): Promise<TokenResult> {
     try {
-      const minted = await this.options.issuer.mintForIdentity(identity.clientID, resource, {
-        node: this.options.nodeName,
-      });
+      const minted = await this.options.issuer.mintForIdentity(
+        { namespace: identity.namespace, name: identity.name, clientId: identity.clientID },
+        resource,
+        { node: this.options.nodeName },
+      );
       if (minted.ok) {
         return {
           ok: true,
@@ -46,8 +48,11 @@ export class LocalIssuerTokenProvider implements TokenProvider {
             ok: false,
             status: 403,
             error: 'forbidden',
-            description: `Identity ${identity.clientID} is not assigned on this node`,
+            description: `Identity ${identity.namespace}/${identity.name} (${identity.clientID}) is not assigned on this node`,
           };
+        case 'duplicate-client-id':
+          // Names the AzureIdentity objects (never a credential): the pod's owner can fix it.
+          return { ok: false, status: 403, error: 'forbidden', description: minted.message };
         case 'unknown-identity':
           return {
             ok: false,
@@ -70,8 +75,10 @@ export class LocalIssuerTokenProvider implements TokenProvider {
 }
 
 /**
- * The issuer's identities from AzureIdentity objects: client id, tenant and object id only (the
- * in-process mint needs no credential, so Secrets are not read). Malformed objects are skipped.
+ * The issuer's identities from AzureIdentity objects: namespace/name, client id, tenant and object
+ * id only (the in-process mint needs no credential, so Secrets are not read). Objects without a
+ * name or client id are skipped. Every object is kept, shared client ids included: the issuer must
+ * see them all to refuse a client id claimed twice, rather than serve whichever came first.
  */
 export function issuerIdentitiesFrom(
   azureIdentities: readonly KubeObject[],
@@ -81,15 +88,17 @@ export function issuerIdentitiesFrom(
   const seen = new Set<string>();
   for (const obj of azureIdentities) {
     const spec = obj['spec'];
-    if (typeof spec !== 'object' || spec === null) continue;
+    const name = obj.metadata?.name;
+    if (typeof spec !== 'object' || spec === null || typeof name !== 'string' || name === '') continue;
+    const namespace = obj.metadata?.namespace ?? 'default';
     const s = spec as Record<string, unknown>;
     const clientId = typeof s['clientID'] === 'string' ? s['clientID'] : '';
-    if (clientId === '' || seen.has(clientId)) continue;
-    seen.add(clientId);
+    if (clientId === '' || seen.has(`${namespace}/${name}`)) continue;
+    seen.add(`${namespace}/${name}`);
     const tenantId =
       typeof s['tenantID'] === 'string' && s['tenantID'] !== '' ? s['tenantID'] : defaultTenant;
     const objectId = typeof s['objectID'] === 'string' && s['objectID'] !== '' ? s['objectID'] : undefined;
-    out.push({ clientId, tenantId, objectId });
+    out.push({ namespace, name, clientId, tenantId, objectId });
   }
   return out;
 }

@@ -127,7 +127,27 @@ describe('HTTPS issuer client: mint', () => {
         refused: true,
         status: 403,
         error: 'forbidden',
-        description: 'Identity c1 is not assigned on this node',
+        description: 'Identity apps/reader (c1) is not assigned on this node',
+      },
+    },
+    {
+      name: 'a client id claimed by two AzureIdentities (409): 403 with the sentence, not retried',
+      script: [
+        {
+          status: 409,
+          body: azureError(
+            'unauthorized_client',
+            'client id c1 is claimed by more than one AzureIdentity (apps/reader, evil/copy); none of them is usable until only one remains.',
+          ),
+        },
+      ],
+      hits: 1,
+      expected: {
+        refused: true,
+        status: 403,
+        error: 'forbidden',
+        description:
+          'client id c1 is claimed by more than one AzureIdentity (apps/reader, evil/copy); none of them is usable until only one remains.',
       },
     },
     {
@@ -192,7 +212,12 @@ describe('HTTPS issuer client: mint', () => {
     try {
       expect(await cl.mint(REQ)).toMatchObject(c.expected as object);
       expect(hits).toBe(c.hits);
-      expect(JSON.parse(bodies[0] ?? '{}')).toEqual({ clientId: 'c1', resource: 'api://db' });
+      // the exact AzureIdentity object goes with the client id (review finding 1)
+      expect(JSON.parse(bodies[0] ?? '{}')).toEqual({
+        clientId: 'c1',
+        resource: 'api://db',
+        identity: { namespace: 'apps', name: 'reader' },
+      });
     } finally {
       cl.close();
     }

@@ -205,7 +205,7 @@ export function createHttpsIssuerClient(opts: HttpsIssuerClientOptions): HttpsIs
     const got = await call(
       'POST',
       MINT_PATH,
-      JSON.stringify({ clientId: req.clientId, resource: req.resource }),
+      JSON.stringify({ clientId: req.clientId, resource: req.resource, identity: req.identity }),
     );
     if (!got.ok) return unavailable(req.clientId);
     const { status, body } = got.answer;
@@ -231,7 +231,15 @@ export function createHttpsIssuerClient(opts: HttpsIssuerClientOptions): HttpsIs
           refused: true,
           status: 403,
           error: 'forbidden',
-          description: `Identity ${req.clientId} is not assigned on this node`,
+          description: `Identity ${req.identity.namespace}/${req.identity.name} (${req.clientId}) is not assigned on this node`,
+        };
+      case 409:
+        // A client id claimed by several AzureIdentities: the issuer's sentence names the objects.
+        return {
+          refused: true,
+          status: 403,
+          error: 'forbidden',
+          description: e.description ?? `Client id ${req.clientId} is claimed by more than one AzureIdentity`,
         };
       case 404:
         return {
