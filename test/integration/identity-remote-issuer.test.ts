@@ -429,3 +429,117 @@ describe('NMI --token-provider issuer=URL over mutual TLS', () => {
     expect((await rawToken(nmi, ID_B)).status).toBe(200);
   });
 });
+
+// Review finding 1, reproduced end to end: namespace evil copies prod's client id into its own
+// AzureIdentity, with a pod and an assignment on node-a (as a MIC without the duplicate rule made
+// them). Neither pod may get a token, through issuer=URL or issuer-local; the answer names both
+// objects. With the prod identity gone, evil's own identity works again (the control).
+describe('a client id claimed by AzureIdentities in two namespaces', () => {
+  const SHARED = '0000000c-cccc-4ccc-8ccc-00000000000c';
+  const dupIdentity = (ns: string, name: string): string => `apiVersion: aadpodidentity.k8s.io/v1
+kind: AzureIdentity
+metadata: {name: ${name}, namespace: ${ns}}
+spec: {type: 0, clientID: ${SHARED}, tenantID: ${TENANT}, resourceID: /subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}}
+`;
+  const dupPod = (ns: string, name: string, ip: string): string => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, namespace: ${ns}, labels: {aadpodidbinding: ${name}}}
+spec: {nodeName: node-a, containers: [{name: c, image: busybox}]}
+status: {phase: Running, podIP: ${ip}}
+`;
+  const dupAssigned = (ns: string, podName: string, idName: string): string =>
+    assigned(podName, idName, SHARED, 'node-a')
+      .replaceAll('namespace: apps', `namespace: ${ns}`)
+      .replace('podNamespace: apps', `podNamespace: ${ns}`);
+  const evil = [
+    dupIdentity('evil', 'copy'),
+    dupPod('evil', 'thief', '127.0.0.1'),
+    dupAssigned('evil', 'thief', 'copy'),
+  ];
+  const prod = [
+    dupIdentity('prod', 'orders'),
+    dupPod('prod', 'api', '10.9.9.9'),
+    dupAssigned('prod', 'api', 'orders'),
+  ];
+  let dupDir: string;
+  let soloDir: string;
+  let dupIssuer: RunningIssuer;
+
+  beforeAll(async () => {
+    dupDir = join(dir, 'dup-state');
+    soloDir = join(dir, 'solo-state');
+    await mkdir(dupDir);
+    await mkdir(soloDir);
+    await writeFile(join(dupDir, 'cluster.yaml'), [...prod, ...evil].join('---\n'));
+    await writeFile(join(soloDir, 'cluster.yaml'), evil.join('---\n'));
+    dupIssuer = await startIdentityIssuer(
+      {
+        tlsCert: files['issuer.crt'] ?? '',
+        tlsKey: files['issuer.key'] ?? '',
+        port: '0',
+        host: '127.0.0.1',
+        state: dupDir,
+        clientCa: files['client-ca.crt'],
+      },
+      { logger: silentLogger() },
+    );
+  });
+  afterAll(async () => {
+    await dupIssuer.stop();
+  });
+
+  const local = {
+    tokenProvider: 'issuer-local',
+    issuerCa: undefined,
+    clientCert: undefined,
+    clientKey: undefined,
+  };
+  const claimed = /claimed by more than one AzureIdentity \(evil\/copy, prod\/orders\)/;
+
+  it.each([
+    [
+      'issuer=URL (mint API over mutual TLS)',
+      () => ({ state: dupDir, tokenProvider: `issuer=${dupIssuer.baseUrl}` }),
+    ],
+    ['issuer-local (in process)', () => ({ state: dupDir, ...local })],
+  ])('%s: the evil pod gets no token, and is told why', async (_name, over) => {
+    const nmi = await startNmi(over());
+    expect(await waitReady(nmi)).toBe(200);
+    const r = await rawToken(nmi, SHARED);
+    expect(r.status).toBe(403);
+    expect(r.body).toMatchObject({ error: 'forbidden' });
+    expect(String(r.body['error_description'])).toMatch(claimed);
+    expect(r.body['access_token']).toBeUndefined();
+  });
+
+  it("issuer=URL: node-a's NMI asking for prod/orders itself is refused too (no first-come winner)", async () => {
+    const client = createHttpsIssuerClient({
+      url: new URL(dupIssuer.baseUrl),
+      tls: {
+        ca: await readFile(files['issuer-ca.crt'] ?? '', 'utf8'),
+        cert: await readFile(files['nmi-node-a.crt'] ?? '', 'utf8'),
+        key: await readFile(files['nmi-node-a.key'] ?? '', 'utf8'),
+      },
+    });
+    try {
+      for (const identity of [
+        { namespace: 'prod', name: 'orders' },
+        { namespace: 'evil', name: 'copy' },
+      ]) {
+        const r = await client.mint({ clientId: SHARED, resource: 'api://orders', identity });
+        expect(r).toMatchObject({ refused: true, status: 403, error: 'forbidden' });
+        expect('refused' in r && r.description).toMatch(claimed);
+      }
+    } finally {
+      client.close();
+    }
+  });
+
+  it('control: without the prod AzureIdentity, evil/copy is an ordinary identity and gets its token', async () => {
+    const nmi = await startNmi({ state: soloDir, ...local });
+    expect(await waitReady(nmi)).toBe(200);
+    const r = await rawToken(nmi, SHARED);
+    expect(r.status).toBe(200);
+    expect(typeof r.body['access_token']).toBe('string');
+  });
+});
