@@ -142,4 +142,40 @@ describe('runController on a directory source', () => {
     const ref = { ...MIC_KINDS.assigned, namespace: 'app', name: assignedIdentityName('web', 'app', 'sp') };
     expect(await source.get(ref)).toBeUndefined();
   });
+
+  it("an AzureIdentity copying another namespace's client id: no assignment for either, and the log says why", async () => {
+    const copy = { ...identity, metadata: { name: 'copy', namespace: 'evil' } };
+    const thief = {
+      ...podObj('steal'),
+      metadata: { name: 'thief', namespace: 'evil', labels: { aadpodidbinding: 'steal' } },
+    };
+    const evilBinding = {
+      ...binding,
+      metadata: { name: 'steal', namespace: 'evil' },
+      spec: { azureIdentity: 'copy', selector: 'steal' },
+    };
+    await writeFile(
+      join(dir, 'dup.yaml'),
+      [podObj('x'), identity, binding, thief, copy, evilBinding].map((o) => stringify(o)).join('---\n'),
+    );
+    start();
+    const lines = await eventually(async () => {
+      const found = logs.filter((l) => l.includes('invalid resource ignored'));
+      return Promise.resolve(found.length >= 2 ? found : undefined);
+    });
+    const parsed = lines.map((l) => JSON.parse(l) as { namespace: string; name: string; problems: string[] });
+    expect(parsed.map((p) => `${p.namespace}/${p.name}`).sort()).toEqual(['app/sp', 'evil/copy']);
+    for (const p of parsed) {
+      expect(p.problems).toEqual([
+        'spec.clientID: client id sp-client is claimed by more than one AzureIdentity (app/sp, evil/copy); none of them is usable until only one remains',
+      ]);
+    }
+    for (const [ns, pod, id] of [
+      ['app', 'web', 'sp'],
+      ['evil', 'thief', 'copy'],
+    ] as const) {
+      const ref = { ...MIC_KINDS.assigned, namespace: ns, name: assignedIdentityName(pod, ns, id) };
+      expect(await source.get(ref)).toBeUndefined();
+    }
+  });
 });
