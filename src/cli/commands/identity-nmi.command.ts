@@ -102,7 +102,9 @@ export function defineIdentityNmi(identity: Command): void {
         nodeAddresses: opts['nodeAddress'] as unknown as string[] | undefined,
         redirect: opts['redirect'] !== undefined,
         podInterfaces: opts['podInterface'] as unknown as string[] | undefined,
-        redirectInterval: opts['redirectInterval'],
+        // Passed only when typed: without --redirect a typed one is refused as stray.
+        redirectInterval:
+          cmd.getOptionValueSource('redirectInterval') === 'default' ? undefined : opts['redirectInterval'],
         allowBridgeCni: opts['allowBridgeCni'] !== undefined,
         cleanup: opts['cleanup'] !== undefined,
         imdsAddress: opts['imdsAddress'],

@@ -136,6 +136,8 @@ describe('podsec identity nmi', () => {
     { name: 'an unknown token provider', over: { tokenProvider: 'remote' } },
     { name: 'an unknown log level', over: { logLevel: 'loud' } },
     { name: '--allow-bridge-cni without --redirect', over: { allowBridgeCni: true } },
+    { name: '--pod-interface without --redirect', over: { podInterfaces: ['cali*'] } },
+    { name: '--redirect-interval without --redirect', over: { redirectInterval: '5' } },
   ];
   for (const c of usage) {
     it(`usage error: ${c.name}`, async () => {
@@ -202,10 +204,10 @@ describe('podsec identity nmi: --issuer-url belongs to issuer-local and is https
     expect(stderr).toMatch(/--issuer-url does not apply to --token-provider azure/);
   });
 
-  it("the command does not count --issuer-url's default as typed", async () => {
+  it('the command does not count the defaults of --issuer-url and --redirect-interval as typed', async () => {
     const { code, stderr } = await cli(['--token-provider', 'azure', '--port', '70000']);
     expect(code).toBe(2);
     expect(stderr).toMatch(/--port must be a TCP port/);
-    expect(stderr).not.toMatch(/--issuer-url/);
+    expect(stderr).not.toMatch(/--issuer-url|--redirect-interval/);
   });
 });

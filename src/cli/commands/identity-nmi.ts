@@ -104,8 +104,15 @@ function validate(opts: IdentityNmiOptions): number {
   }
   if (!isLogLevel(opts.logLevel)) throw new UsageError(`unknown --log-level '${opts.logLevel}'`);
   checkIssuerUrl(opts);
-  if (opts.allowBridgeCni === true && opts.redirect !== true) {
-    throw new UsageError('--allow-bridge-cni only applies with --redirect');
+  if (opts.redirect !== true) {
+    const stray = [
+      ['--pod-interface', opts.podInterfaces],
+      ['--redirect-interval', opts.redirectInterval],
+      ['--allow-bridge-cni', opts.allowBridgeCni === true ? true : undefined],
+    ]
+      .filter(([, v]) => v !== undefined)
+      .map(([f]) => f);
+    if (stray.length > 0) throw new UsageError(`${stray.join(', ')} only apply with --redirect`);
   }
   return parsePort(opts.port);
 }
