@@ -643,6 +643,12 @@ function snapshotOf(w: World, seed = 0): MicSnapshot {
 /** The desired set computed directly from the model (validity known by construction), not by reconcile. */
 function expected(w: World, o: MicOptions): Map<string, { node: string; status: string }> {
   const out = new Map<string, { node: string; status: string }>();
+  // A client id claimed by more than one identity object serves nobody.
+  const claims = new Map<string, number>();
+  for (const i of w.identities.values()) {
+    const c = (i.obj['spec'] as { clientID?: string }).clientID ?? '';
+    if (c !== '') claims.set(c, (claims.get(c) ?? 0) + 1);
+  }
   for (const p of w.pods.values()) {
     const ns = p.metadata.namespace ?? 'default';
     const label = p.metadata.labels?.['aadpodidbinding'];
@@ -652,6 +658,7 @@ function expected(w: World, o: MicOptions): Map<string, { node: string; status: 
       if (!b.valid || b.selector !== label || (!o.allowCrossNamespace && b.ns !== ns)) continue;
       const id = w.identities.get(`${b.ns}/${b.identity}`);
       if (!id?.valid) continue;
+      if ((claims.get((id.obj['spec'] as { clientID?: string }).clientID ?? '') ?? 0) > 1) continue;
       const ready = id.type === 1 || w.nodesReady.has(`${node}|${resourceId(id.res)}`);
       out.set(`${ns}/${p.metadata.name}/${b.ns}/${b.identity}`, {
         node,
@@ -675,8 +682,10 @@ function step(w: World, cmd: Command, o: MicOptions): void {
       return;
     case 'identity': {
       const obj = cmd.type === 0 ? msi(cmd.name, cmd.ns, cmd.res) : sp(cmd.name, cmd.ns);
-      // Client ids unique per object: shared client ids are their own table above.
-      obj['spec'] = { ...(obj['spec'] as object), clientID: cmd.valid ? `${cmd.ns}-${cmd.name}-client` : '' };
+      // Client ids unique per object, except 'i1': its namespaces a and b claim one client id,
+      // so copies appear and disappear under churn (every claimant then unusable).
+      const clientID = cmd.name === 'i1' ? 'shared-client' : `${cmd.ns}-${cmd.name}-client`;
+      obj['spec'] = { ...(obj['spec'] as object), clientID: cmd.valid ? clientID : '' };
       w.identities.set(`${cmd.ns}/${cmd.name}`, { obj, valid: cmd.valid, type: cmd.type, res: cmd.res });
       return;
     }
