@@ -132,7 +132,7 @@ export const ERRORS = {
       700016,
       `AzureIdentity '${identity}' with client id '${clientId}' is not known to the issuer.`,
     ),
-  /** A client id claimed by several AzureIdentities: nobody gets a token for it (names the objects). */
+  /** A client id claimed by several AzureIdentities: nobody gets a token for it. */
   duplicateClientId: (why: string) => e(409, 'unauthorized_client', 700016, `${why}.`),
   badMintRequest: (why: string) =>
     e(400, 'invalid_request', 900144, `The mint request is not valid: ${why}.`),

@@ -361,7 +361,12 @@ export function createIssuer(opts: IssuerOptions): Issuer {
     if (!resource.ok) return resource.error;
 
     const { claimants, duplicate } = claimantsOf(opts.identities(), clientId);
-    if (duplicate !== undefined) return ERRORS.duplicateClientId(duplicate);
+    // The caller is not authenticated yet: it is not told which objects claim the client id.
+    if (duplicate !== undefined) {
+      return ERRORS.duplicateClientId(
+        `Application '${clientId}' is claimed by more than one AzureIdentity in the cluster; no token is issued for it until only one remains`,
+      );
+    }
     const identity = claimants.find((i) => i.clientId === clientId && i.tenantId === tenant);
     if (!identity) return ERRORS.clientNotFound(clientId, tenant);
 
