@@ -494,7 +494,9 @@ status: {phase: Running, podIP: ${ip}}
     clientCert: undefined,
     clientKey: undefined,
   };
-  const claimed = /claimed by more than one AzureIdentity \(evil\/copy, prod\/orders\)/;
+  // The pod is told only about its own identity (prod's namespace is not disclosed to it).
+  const claimed =
+    /^Identity (evil\/copy|prod\/orders) \([^)]*\) cannot be used: another AzureIdentity claims the same client id/;
 
   it.each([
     [

@@ -8,6 +8,7 @@
  */
 import type { KubeObject } from '../../kube/types.js';
 import type { Issuer, IssuerIdentity } from '../issuer/index.js';
+import { duplicateForPod } from './issuer-provider.js';
 import type { NmiIdentity, TokenProvider, TokenResult } from './types.js';
 
 /** Used as an identity's tenant when its AzureIdentity names none (type 0 MSIs often do not). */
@@ -51,8 +52,14 @@ export class LocalIssuerTokenProvider implements TokenProvider {
             description: `Identity ${identity.namespace}/${identity.name} (${identity.clientID}) is not assigned on this node`,
           };
         case 'duplicate-client-id':
-          // Names the AzureIdentity objects (never a credential): the pod's owner can fix it.
-          return { ok: false, status: 403, error: 'forbidden', description: minted.message };
+          // Only the pod's own identity is named: the other claimants may be in namespaces it
+          // cannot see. The controller's log names all of them for the operator.
+          return {
+            ok: false,
+            status: 403,
+            error: 'forbidden',
+            description: duplicateForPod(identity, identity.clientID),
+          };
         case 'unknown-identity':
           return {
             ok: false,

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateCertificates } from '../../lib/tls/index.js';
 import { createHttpsIssuerClient, parseIssuerUrl, type HttpsIssuerClient } from './issuer-https.js';
-import type { IssuerMintRequest } from './issuer-provider.js';
+import { duplicateForPod, type IssuerMintRequest } from './issuer-provider.js';
 
 interface Scripted {
   status: number;
@@ -131,7 +131,7 @@ describe('HTTPS issuer client: mint', () => {
       },
     },
     {
-      name: 'a client id claimed by two AzureIdentities (409): 403 with the sentence, not retried',
+      name: "a client id claimed by two AzureIdentities (409): 403 naming only the pod's own identity, not retried",
       script: [
         {
           status: 409,
@@ -146,8 +146,8 @@ describe('HTTPS issuer client: mint', () => {
         refused: true,
         status: 403,
         error: 'forbidden',
-        description:
-          'client id c1 is claimed by more than one AzureIdentity (apps/reader, evil/copy); none of them is usable until only one remains.',
+        // the pod hears only about its own identity, not the other claimants' namespaces
+        description: duplicateForPod(REQ.identity, REQ.clientId),
       },
     },
     {

@@ -8,6 +8,7 @@
 import { Agent, request } from 'node:https';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AccessToken } from './types.js';
+import { duplicateForPod } from './issuer-provider.js';
 import type { IssuerMint, IssuerMintRequest, IssuerRefusal } from './issuer-provider.js';
 
 export const MINT_PATH = '/podsec/v1/mint';
@@ -234,12 +235,14 @@ export function createHttpsIssuerClient(opts: HttpsIssuerClientOptions): HttpsIs
           description: `Identity ${req.identity.namespace}/${req.identity.name} (${req.clientId}) is not assigned on this node`,
         };
       case 409:
-        // A client id claimed by several AzureIdentities: the issuer's sentence names the objects.
+        // A client id claimed by several AzureIdentities. The pod is told only about its own
+        // identity: the other claimants live in namespaces it may not see (the controller's log
+        // and the issuer's name them for the operator).
         return {
           refused: true,
           status: 403,
           error: 'forbidden',
-          description: e.description ?? `Client id ${req.clientId} is claimed by more than one AzureIdentity`,
+          description: duplicateForPod(req.identity, req.clientId),
         };
       case 404:
         return {

@@ -74,3 +74,11 @@ export class IssuerTokenProvider implements TokenProvider {
     }
   }
 }
+
+/** What a pod hears when its identity's client id is claimed by another AzureIdentity too. */
+export function duplicateForPod(identity: { namespace: string; name: string }, clientId: string): string {
+  return (
+    `Identity ${identity.namespace}/${identity.name} (${clientId}) cannot be used: another AzureIdentity ` +
+    'claims the same client id; the cluster operator must remove the duplicate'
+  );
+}
