@@ -20,6 +20,10 @@ export function defineIdentityIssuer(identity: Command): void {
     )
     .option('--context <name>', 'kubeconfig context')
     .option(
+      '--secret-namespace <ns...>',
+      'read the Secrets of AzureIdentities only in these namespaces (repeatable; needs Secret access there only): an identity whose Secret is elsewhere is refused (default: every namespace)',
+    )
+    .option(
       '--client-ca <file>',
       'CA (PEM) of the NMI client certificates: enables the mint API for NMIs in other processes (node = certificate CN podsec-nmi:<node>)',
     )
@@ -48,6 +52,7 @@ export function defineIdentityIssuer(identity: Command): void {
         state: opts['state'],
         kubeconfig: opts['kubeconfig'],
         context: opts['context'],
+        secretNamespaces: opts['secretNamespace'] as unknown as string[] | undefined,
         logLevel: opts['logLevel'],
         clientCa: opts['clientCa'],
         nmiTokenReview: opts['nmiTokenReview'] !== undefined,

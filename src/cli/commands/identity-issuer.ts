@@ -44,6 +44,11 @@ export interface IdentityIssuerOptions {
   readonly state?: string | undefined;
   readonly kubeconfig?: string | undefined;
   readonly context?: string | undefined;
+  /**
+   * `--secret-namespace`: Secrets are watched only in these namespaces (one informer each), so a
+   * RoleBinding per namespace replaces the cluster-wide Secret access; absent: every namespace.
+   */
+  readonly secretNamespaces?: readonly string[] | undefined;
   readonly logLevel?: string | undefined;
   /**
    * PEM CA of the NMI client certificates: enables the mint API (`POST /podsec/v1/mint`) for NMIs
@@ -123,6 +128,21 @@ function parseBaseUrl(text: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** `--secret-namespace` values (repeatable, comma-separated accepted): namespace names, deduplicated. */
+export function parseSecretNamespaces(values: readonly string[] | undefined): string[] | undefined {
+  if (values === undefined) return undefined;
+  const names = values.flatMap((v) => v.split(',')).map((v) => v.trim());
+  for (const ns of names) {
+    if (ns.length > 63 || !NAMESPACE_NAME.test(ns)) {
+      throw new UsageError(`--secret-namespace must be a namespace name, got "${ns}"`);
+    }
+  }
+  if (names.length === 0) throw new UsageError('--secret-namespace needs at least one namespace');
+  return [...new Set(names)].sort();
+}
+
 function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
@@ -200,6 +220,7 @@ export async function startIdentityIssuer(
     }
   }
   const mintEnabled = clientCa !== undefined || tokenReview;
+  const secretNamespaces = parseSecretNamespaces(opts.secretNamespaces);
 
   const keys =
     opts.keysDir === undefined
@@ -215,7 +236,11 @@ export async function startIdentityIssuer(
 
   const health = new Health(mintEnabled ? ['caches', 'assignments'] : ['caches']);
   let stopping = false;
+  if (secretNamespaces !== undefined) {
+    logger.info({ secretNamespaces }, 'reading Secrets only in these namespaces (--secret-namespace)');
+  }
   const feed = watchIdentities(source, {
+    secretNamespaces,
     onRefused: (r) =>
       logger.warn(
         { identity: `${r.namespace}/${r.name}`, problems: r.problems },

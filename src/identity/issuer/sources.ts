@@ -3,7 +3,10 @@
  * (certificate) with the Secret each one references. The mapping is a pure function (objects in,
  * served identities and refusals out); the adapter keeps it current from two informers. An identity
  * that fails validation, or whose Secret is missing or unusable, is refused with its problems and
- * never served: a half-read credential must not authenticate anybody.
+ * never served: a half-read credential must not authenticate anybody. With `secretNamespaces`
+ * (`--secret-namespace`) Secrets are read only there, one informer per namespace, so the issuer
+ * needs Secret access in those namespaces only (RoleBindings instead of a cluster-wide binding);
+ * an identity whose Secret lives elsewhere is refused with a problem naming the flag.
  */
 import { X509Certificate } from 'node:crypto';
 import {
@@ -52,6 +55,24 @@ export interface IdentityMapping {
 
 export type SecretLookup = (namespace: string, name: string) => KubeObject | undefined;
 
+export interface MapOptions {
+  /** Only Secrets in these namespaces are read (`--secret-namespace`); all namespaces when absent. */
+  readonly secretNamespaces?: readonly string[] | undefined;
+}
+
+/** Why a Secret outside the watched namespaces is not read: names the namespace and the flag. */
+export function secretNamespaceProblem(
+  namespace: string,
+  name: string,
+  secretNamespaces: readonly string[],
+): string {
+  return (
+    `Secret ${namespace}/${name} is in namespace "${namespace}", where this issuer does not read Secrets ` +
+    `(--secret-namespace ${secretNamespaces.join(', ')}): add the namespace to --secret-namespace ` +
+    `(and the issuer's RoleBinding there) or move the Secret`
+  );
+}
+
 type KeyRead = { ok: true; value: string } | { ok: false; message: string };
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -96,12 +117,22 @@ function nameOf(obj: KubeObject): { namespace: string; name: string } {
 function credentialOf(
   identity: AzureIdentity,
   secretOf: SecretLookup,
+  secretNamespaces: readonly string[] | undefined,
 ): { ok: true; value: IssuerIdentity } | { ok: false; problem: FieldProblem } {
   const ref = identity.spec.clientPassword;
   const clientId = identity.spec.clientID ?? '';
   const tenantId = identity.spec.tenantID ?? '';
   if (ref === undefined) {
     return { ok: false, problem: { path: 'spec.clientPassword', message: 'is required' } };
+  }
+  if (secretNamespaces !== undefined && !secretNamespaces.includes(ref.namespace)) {
+    return {
+      ok: false,
+      problem: {
+        path: 'spec.clientPassword.namespace',
+        message: secretNamespaceProblem(ref.namespace, ref.name, secretNamespaces),
+      },
+    };
   }
   const secret = secretOf(ref.namespace, ref.name);
   const where = `Secret ${ref.namespace}/${ref.name}`;
@@ -129,7 +160,11 @@ function credentialOf(
  * valid or not: crds/duplicates.ts) is refused for every claimant, as the controller and the mint
  * path do: which object "wins" must never depend on list order.
  */
-export function mapIdentities(objects: readonly KubeObject[], secretOf: SecretLookup): IdentityMapping {
+export function mapIdentities(
+  objects: readonly KubeObject[],
+  secretOf: SecretLookup,
+  options: MapOptions = {},
+): IdentityMapping {
   const sorted = [...objects].sort((a, b) => {
     const x = nameOf(a);
     const y = nameOf(b);
@@ -160,7 +195,7 @@ export function mapIdentities(objects: readonly KubeObject[], secretOf: SecretLo
       skipped.push({ ...where, reason: 'type 0 (managed identity) is not served by this issuer' });
       continue;
     }
-    const cred = credentialOf(id, secretOf);
+    const cred = credentialOf(id, secretOf, options.secretNamespaces);
     if (!cred.ok) {
       refused.push({ ...where, problems: [cred.problem] });
       continue;
@@ -179,7 +214,7 @@ export interface IdentityFeed {
   identities(): readonly IssuerIdentity[];
   /** The last mapping, refusals included. */
   current(): IdentityMapping;
-  /** Resolves once both informers hold a complete list. */
+  /** Resolves once every informer holds a complete list. */
   readonly synced: Promise<void>;
   stop(): void;
 }
@@ -189,17 +224,30 @@ export interface IdentityFeedOptions {
   readonly onRefused?: ((refused: RefusedIdentity) => void) | undefined;
   /** Called after every recomputation. */
   readonly onChange?: ((mapping: IdentityMapping) => void) | undefined;
+  /**
+   * Watch Secrets only in these namespaces (one informer each) instead of cluster-wide; an identity
+   * whose Secret is elsewhere is refused. Absent: every namespace.
+   */
+  readonly secretNamespaces?: readonly string[] | undefined;
 }
 
 /** Keeps the mapping current from AzureIdentity and Secret informers. */
 export function watchIdentities(source: ClusterSource, opts: IdentityFeedOptions = {}): IdentityFeed {
   const identityInformer: Informer = source.informer(AZURE_IDENTITY_KIND);
-  const secretInformer: Informer = source.informer(SECRET_KIND);
+  const secretNamespaces =
+    opts.secretNamespaces === undefined ? undefined : [...new Set(opts.secretNamespaces)].sort();
+  const secretInformers = new Map<string | undefined, Informer>(
+    secretNamespaces === undefined
+      ? [[undefined, source.informer(SECRET_KIND)]]
+      : secretNamespaces.map((ns) => [ns, source.informer(SECRET_KIND, { namespace: ns })]),
+  );
+  const secretOf: SecretLookup = (ns, name) =>
+    (secretInformers.get(undefined) ?? secretInformers.get(ns))?.get(ns, name);
   let mapping: IdentityMapping = { identities: [], refused: [], skipped: [] };
   let reported = new Set<string>();
 
   const recompute = (): void => {
-    mapping = mapIdentities(identityInformer.list(), (ns, name) => secretInformer.get(ns, name));
+    mapping = mapIdentities(identityInformer.list(), secretOf, { secretNamespaces });
     const now = new Set<string>();
     for (const r of mapping.refused) {
       const key = JSON.stringify([r.namespace, r.name, r.problems]);
@@ -209,20 +257,26 @@ export function watchIdentities(source: ClusterSource, opts: IdentityFeedOptions
     reported = now;
     opts.onChange?.(mapping);
   };
-  const unsubscribe = [identityInformer, secretInformer].map((inf) =>
+  const informers = [identityInformer, ...secretInformers.values()];
+  // Nothing is judged before every informer is synced: an identity listed before its Secret's
+  // informer has its list would be refused for a Secret that exists (a false warning at start-up).
+  let ready = false;
+  const unsubscribe = informers.map((inf) =>
     inf.onEvent((e) => {
-      if (e.type !== 'ERROR') recompute();
+      if (ready && e.type !== 'ERROR') recompute();
     }),
   );
-  const synced = Promise.all([identityInformer.synced, secretInformer.synced]).then(() => recompute());
+  const synced = Promise.all(informers.map((inf) => inf.synced)).then(() => {
+    ready = true;
+    recompute();
+  });
   return {
     identities: () => mapping.identities,
     current: () => mapping,
     synced,
     stop: () => {
       for (const u of unsubscribe) u();
-      identityInformer.stop();
-      secretInformer.stop();
+      for (const inf of informers) inf.stop();
     },
   };
 }
