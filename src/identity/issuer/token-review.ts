@@ -131,31 +131,61 @@ export function anyAuthenticator(authenticators: readonly NodeAuthenticator[]): 
   };
 }
 
-/** TokenReview through @kubernetes/client-node (kubeconfig file, or in-cluster when none). */
+const TOKEN_REVIEW_PATH = '/apis/authentication.k8s.io/v1/tokenreviews';
+
+function strings(v: unknown): string[] | undefined {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
+}
+
+function recordOf(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** Reads a TokenReview answer defensively: anything malformed is "not authenticated". Pure. */
+export function outcomeFromReview(status: number, body: unknown): TokenReviewOutcome {
+  if (status !== 200 && status !== 201) {
+    const message = recordOf(body)['message'];
+    return {
+      authenticated: false,
+      error: `TokenReview answered ${status}${typeof message === 'string' ? `: ${message.slice(0, 200)}` : ''}`,
+    };
+  }
+  const s = recordOf(recordOf(body)['status']);
+  const user = recordOf(s['user']);
+  const extra: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(recordOf(user['extra']))) {
+    const values = strings(v);
+    if (values !== undefined) extra[k] = values;
+  }
+  return {
+    authenticated: s['authenticated'] === true,
+    username: typeof user['username'] === 'string' ? user['username'] : undefined,
+    extra,
+    audiences: strings(s['audiences']),
+    error: typeof s['error'] === 'string' ? s['error'] : undefined,
+  };
+}
+
+/**
+ * TokenReview through the API server, loading the kubeconfig as every other podsec command does
+ * (--kubeconfig, KUBECONFIG, ~/.kube/config, in-cluster service account; --context checked).
+ * Configuration problems surface here, at start-up, as usage errors.
+ */
 export async function kubernetesTokenReviewer(
   opts: { kubeconfig?: string | undefined; context?: string | undefined } = {},
 ): Promise<TokenReviewer> {
-  const k8s = await import('@kubernetes/client-node');
-  const kc = new k8s.KubeConfig();
-  if (opts.kubeconfig !== undefined) kc.loadFromFile(opts.kubeconfig);
-  else kc.loadFromDefault();
-  if (opts.context !== undefined) kc.setCurrentContext(opts.context);
-  const api = kc.makeApiClient(k8s.AuthenticationV1Api);
+  const { createApiServerClient } = await import('../../kube/cluster-source/index.js');
+  const api = await createApiServerClient({ kubeconfig: opts.kubeconfig, context: opts.context });
   return async (token, audiences) => {
-    const review = await api.createTokenReview({
-      body: {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenReview',
-        spec: { token, audiences: [...audiences] },
-      },
+    const res = await api.call('POST', TOKEN_REVIEW_PATH, {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenReview',
+      spec: { token, audiences: [...audiences] },
     });
-    const s = review.status;
-    return {
-      authenticated: s?.authenticated === true,
-      username: s?.user?.username,
-      extra: s?.user?.extra,
-      audiences: s?.audiences,
-      error: s?.error,
-    };
+    // 5xx and 429: the API server could not answer; the authenticator reports "unavailable" and asks again.
+    if (res.status >= 500 || res.status === 429) {
+      throw new Error(`TokenReview answered ${res.status}`);
+    }
+    return outcomeFromReview(res.status, res.body);
   };
 }

@@ -227,6 +227,24 @@ interface LoopConfig {
 type WatchOutcome =
   { readonly gone: true } | { readonly gone: false; readonly rv: string; readonly events: number };
 
+/**
+ * Authenticated JSON calls to the API server for what is not an object store (create-only APIs such
+ * as TokenReview), with the same kubeconfig loading as the source: --kubeconfig, KUBECONFIG,
+ * ~/.kube/config, in-cluster; --context checked.
+ */
+export interface ApiServerClient {
+  /** `api-server https://...`, for logs. */
+  readonly description: string;
+  /** One call; resolves with any HTTP status, rejects (ClusterError 503) when the server cannot be reached. */
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+}
+
+export async function createApiServerClient(options: ApiServerSourceOptions = {}): Promise<ApiServerClient> {
+  const kc = await loadKubeConfig(options);
+  const client = new RestClient(kc, options.requestTimeoutMs ?? 30_000);
+  return { description: kc.description, call: (method, path, body) => client.call(method, path, {}, body) };
+}
+
 export async function createApiServerSource(options: ApiServerSourceOptions = {}): Promise<ClusterSource> {
   const kc = await loadKubeConfig(options);
   const client = new RestClient(kc, options.requestTimeoutMs ?? 30_000);

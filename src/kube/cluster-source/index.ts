@@ -4,7 +4,7 @@
  * module (and with it @kubernetes/client-node) is imported only when it is used.
  */
 import type { ClusterSource } from './types.js';
-import type { ApiServerSourceOptions } from './api-server.js';
+import type { ApiServerClient, ApiServerSourceOptions } from './api-server.js';
 import { createDirectorySource, type DirectorySourceOptions } from './directory.js';
 
 export type {
@@ -19,13 +19,19 @@ export type {
 export { AlreadyExistsError, ClusterError, ConflictError, ExpiredError, NotFoundError } from './errors.js';
 export { createDirectorySource, STATE_DIR } from './directory.js';
 export type { DirectoryProblem, DirectorySourceOptions } from './directory.js';
-export type { ApiServerSourceOptions } from './api-server.js';
+export type { ApiServerClient, ApiServerSourceOptions } from './api-server.js';
 export { BUILTIN_KINDS, kindKey, refOf, type ResourceInfo } from './kinds.js';
 export { parseLabelSelector, type LabelPredicate } from '../../lib/label-selector/index.js';
 
 /** The API server source, loaded on demand. */
 export async function createApiServerSource(options: ApiServerSourceOptions = {}): Promise<ClusterSource> {
   const { createApiServerSource: create } = await import('./api-server.js');
+  return create(options);
+}
+
+/** Authenticated calls to the API server with the source's kubeconfig handling, loaded on demand. */
+export async function createApiServerClient(options: ApiServerSourceOptions = {}): Promise<ApiServerClient> {
+  const { createApiServerClient: create } = await import('./api-server.js');
   return create(options);
 }
 
