@@ -127,7 +127,12 @@ function parsePath(path: string): ParsedPath | undefined {
 export type FakeTokenReview = (spec: { token?: string; audiences?: string[] }) => Record<string, unknown>;
 
 export async function startFakeApiServer(
-  options: { kinds?: readonly FakeKind[]; tokenReview?: FakeTokenReview } = {},
+  options: {
+    kinds?: readonly FakeKind[];
+    tokenReview?: FakeTokenReview;
+    /** Built-in kinds not served (`apiVersion/kind`), as when a CRD is not installed: 404. */
+    without?: readonly string[];
+  } = {},
 ): Promise<FakeApiServer> {
   const resources = new Map<string, Resource>(); // `${apiVersion}|${plural}`
   const byKind = new Map<string, Resource>(); // `${apiVersion}/${kind}`
@@ -144,6 +149,7 @@ export async function startFakeApiServer(
     byKind.set(`${k.apiVersion}/${k.kind}`, r);
   }
   for (const [key, info] of BUILTIN_KINDS) {
+    if (options.without?.includes(key) === true) continue;
     const slash = key.lastIndexOf('/');
     addKind({ apiVersion: key.slice(0, slash), kind: key.slice(slash + 1), ...info });
   }

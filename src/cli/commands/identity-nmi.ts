@@ -24,10 +24,13 @@ import {
   removeRedirect,
   type RedirectSettings,
 } from '../../identity/nmi/redirect/index.js';
+import { awaitKinds } from '../../identity/served-kinds.js';
 import { UsageError } from '../../lib/errors.js';
 import { createLogger, isLogLevel, type Logger } from '../../observability/logger.js';
 import { serveUntilSignal } from '../serve.js';
 import { createTokenProvider, parseTokenProviderChoice } from './identity-nmi-provider.js';
+
+const AAD = 'aadpodidentity.k8s.io/v1';
 
 export interface IdentityNmiOptions {
   readonly node: string;
@@ -146,20 +149,6 @@ function checkIssuerUrl(opts: IdentityNmiOptions): void {
   }
 }
 
-async function withTimeout(p: Promise<unknown>, ms: number, what: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      p,
-      new Promise((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not sync within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export async function startIdentityNmi(
   opts: IdentityNmiOptions,
   runtime: IdentityNmiRuntime = {},
@@ -195,10 +184,20 @@ export async function startIdentityNmi(
       apiVersion: 'aadpodidentity.k8s.io/v1',
       kind: 'AzurePodIdentityException',
     });
-    await withTimeout(
-      Promise.all([pods.synced, assigned.synced, identities.synced, exceptions.synced]),
-      runtime.syncTimeoutMs ?? 60_000,
-      'the pod and identity caches',
+    // A CRD the API server does not serve: exceptions count as empty (one warning), the others
+    // fail at once (exit 2) instead of waiting for the sync timeout.
+    await awaitKinds(
+      [
+        { kind: { apiVersion: 'v1', kind: 'Pod' }, informer: pods, need: 'required' },
+        { kind: { apiVersion: AAD, kind: 'AzureAssignedIdentity' }, informer: assigned, need: 'required' },
+        { kind: { apiVersion: AAD, kind: 'AzureIdentity' }, informer: identities, need: 'required' },
+        {
+          kind: { apiVersion: AAD, kind: 'AzurePodIdentityException' },
+          informer: exceptions,
+          need: 'optional',
+        },
+      ],
+      { log: logger, timeoutMs: runtime.syncTimeoutMs ?? 60_000, what: 'the pod and identity caches' },
     );
     const cluster = createNmiClusterDeps(
       {
