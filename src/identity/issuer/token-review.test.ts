@@ -1,7 +1,8 @@
 /**
  * The TokenReview authenticator of the mint API: the NMI's projected ServiceAccount token is
- * reviewed by the (fake) API server through @kubernetes/client-node; the node comes from
- * user.extra["authentication.kubernetes.io/node-name"] and only the NMI's ServiceAccount counts.
+ * reviewed by the (fake) API server through kubernetesTokenReviewer (cluster-source's kubeconfig
+ * loading); the node comes from user.extra["authentication.kubernetes.io/node-name"] and only the
+ * NMI's ServiceAccount counts.
  * Served behind the same mint listener as the client-certificate authenticator, on 127.0.0.1.
  */
 import { createServer, type Server } from 'node:http';
