@@ -13,6 +13,9 @@
  *   allow with an `error` audit annotation (fail open): a controller that slips through is still
  *   stopped when it creates pods.
  * - Namespaces: see namespace-check.ts. Faults deny.
+ * - The aad-pod-identity kinds (AzureIdentity, AzureIdentityBinding, AzurePodIdentityException):
+ *   see identity-check.ts. Faults deny (fail closed): an AzureIdentity whose client id could not
+ *   be checked is not let in, because a copied client id switches the original off.
  * - Everything else is allowed untouched.
  * Audit annotation keys are bare names (`audit-violations`, `enforce-policy`, `exempt`,
  * `exempted-violations`, `error`): the API server prefixes them with the webhook's name.
@@ -39,6 +42,8 @@ import type {
   ObjectEvaluation,
   Policy,
 } from '../policy/index.js';
+import { identityKindOf, needsClaims, reviewIdentity } from './identity-check.js';
+import type { ClaimsLookup } from './identity-check.js';
 import { namespacePolicy, reviewNamespace } from './namespace-check.js';
 import type {
   AdmissionDecision,
@@ -79,7 +84,7 @@ const WORKLOAD_GROUPS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
 const SECCOMP_CONTAINER_ANNOTATION = 'container.seccomp.security.alpha.kubernetes.io/';
 const MAX_ERROR_TEXT = 512;
 
-type Category = 'pod' | 'namespace' | 'workload' | 'other';
+type Category = 'pod' | 'namespace' | 'identity' | 'workload' | 'other';
 type Mode = Exclude<Effect, 'disabled'>;
 
 const ALLOWED: AdmissionResponse = Object.freeze({ allowed: true });
@@ -106,6 +111,7 @@ function categorize(request: AdmissionRequest, policy: Policy | null): Category 
   const { group, resource } = request.resource;
   if (group === '' && resource === 'pods') return 'pod';
   if (group === '' && resource === 'namespaces') return 'namespace';
+  if (identityKindOf(request) !== null) return 'identity';
   if (WORKLOAD_GROUPS.get(request.kind.kind)?.has(request.kind.group) === true) return 'workload';
   if (policy !== null && policy.podTemplatePaths.length > 0) {
     const apiVersion =
@@ -148,7 +154,10 @@ function errorText(err: unknown): string {
   return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT - 3)}...` : text;
 }
 
-/** A fault becomes a decision: pods and namespaces fail closed, everything else open. No stack. */
+/**
+ * A fault becomes a decision: pods, namespaces and the identity kinds fail closed, everything
+ * else open. No stack.
+ */
 function faultDecision(request: AdmissionRequest, category: Category, err: unknown): AdmissionDecision {
   let text = 'internal error';
   try {
@@ -158,7 +167,7 @@ function faultDecision(request: AdmissionRequest, category: Category, err: unkno
   }
   const annotations = { [AUDIT_ANNOTATIONS.error]: text };
   let response: AdmissionResponse;
-  if (category === 'pod' || category === 'namespace') {
+  if (category === 'pod' || category === 'namespace' || category === 'identity') {
     try {
       response = forbidden(request, `podsec could not evaluate the request: ${text}`, annotations);
     } catch {
@@ -534,6 +543,8 @@ function isPod(obj: KubeObject | null): obj is KubeObject {
   return obj !== null && obj.apiVersion === 'v1' && obj.kind === 'Pod';
 }
 
+const NO_CLAIMS: ClaimsLookup = Object.freeze({ ok: true, claims: Object.freeze([]) });
+
 export type AdmissionHandler = (request: AdmissionRequest) => Promise<AdmissionDecision>;
 
 /**
@@ -544,6 +555,16 @@ export function createAdmissionHandler(deps: AdmissionDeps): AdmissionHandler {
   const labelOnly = compilePolicy({ ...EMPTY_CONFIG }, new Date(deps.now()));
   const podsInNamespace = (namespace: string): readonly KubeObject[] => deps.podsInNamespace(namespace);
   const now = (): number => deps.now();
+  const identityClaims = async (request: AdmissionRequest): Promise<ClaimsLookup> => {
+    if (!needsClaims(request)) return NO_CLAIMS;
+    if (deps.identityClaims === undefined)
+      return { ok: false, reason: 'this webhook keeps no AzureIdentity cache' };
+    try {
+      return { ok: true, claims: await deps.identityClaims() };
+    } catch (err) {
+      return { ok: false, reason: errorText(err) };
+    }
+  };
 
   async function handle(
     request: AdmissionRequest,
@@ -552,6 +573,7 @@ export function createAdmissionHandler(deps: AdmissionDeps): AdmissionHandler {
   ): Promise<AdmissionDecision> {
     if (category === 'other') return decision(request, ALLOWED, 'skip');
     if (category === 'namespace') return reviewNamespace(request, policy, podsInNamespace, now);
+    if (category === 'identity') return reviewIdentity(request, await identityClaims(request));
 
     const workload = category === 'workload';
     if (workload ? request.subResource !== '' : IGNORED_POD_SUBRESOURCES.has(request.subResource)) {

@@ -32,3 +32,13 @@ export {
   reviewNamespace,
 } from './namespace-check.js';
 export type { LevelVersion, NamespacePolicy, PodCheckOptions } from './namespace-check.js';
+export {
+  claimOf,
+  DUPLICATE_AUDIT_ANNOTATION,
+  IDENTITY_CHECKS,
+  IDENTITY_RESOURCES,
+  identityKindOf,
+  needsClaims,
+  reviewIdentity,
+} from './identity-check.js';
+export type { ClaimsLookup, IdentityKind } from './identity-check.js';

@@ -93,6 +93,13 @@ export interface PolicySnapshot {
   readonly config: PodsecConfig | null;
 }
 
+/** One existing AzureIdentity's claim on a client id (identity-check.ts). */
+export interface IdentityClaim {
+  readonly namespace: string;
+  readonly name: string;
+  readonly clientID: string;
+}
+
 export interface AdmissionDeps {
   policy(): PolicySnapshot;
   /** Labels of a namespace (informer cache); undefined when the namespace is unknown. */
@@ -101,14 +108,19 @@ export interface AdmissionDeps {
   podsInNamespace(namespace: string): readonly KubeObject[];
   /** Milliseconds, as Date.now(); the namespace dry-run measures its 1 s budget with it. */
   now(): number;
+  /**
+   * Every AzureIdentity's client id claim (informer cache, or a live list while it is not
+   * synced). Absent: AzureIdentity requests that need it are refused (fail closed).
+   */
+  identityClaims?(): Promise<readonly IdentityClaim[]>;
 }
 
 export const DECISIONS = ['allow', 'deny', 'warn', 'audit', 'exempt', 'skip', 'error'] as const;
 /**
  * allow: evaluated, nothing to say; deny/warn/audit: the strongest answer given; exempt: a
  * cluster-wide exemption applied; skip: not evaluated (other kinds, DELETE, ignored
- * subresources, insignificant updates); error: a fault (denied for pods and namespaces, allowed
- * for workloads).
+ * subresources, insignificant updates); error: a fault (denied for pods, namespaces and the
+ * identity kinds, allowed for workloads).
  */
 export type Decision = (typeof DECISIONS)[number];
 

@@ -3,8 +3,11 @@
  * metrics and health. The configuration is held as one immutable snapshot that a reload swaps
  * whole: an invalid new podsec.yaml is refused (logged with every issue, counted) and the last
  * good one stays in force, because a typo in a ConfigMap must not switch enforcement off.
+ * AzureIdentity client id claims are cached too (identity-claims.ts), outside readiness: a
+ * cluster without the aad-pod-identity CRDs is served as one without identities.
  */
 import { createAdmissionHandler } from '../../admission/handler.js';
+import { watchIdentityClaims } from '../../admission/identity-claims.js';
 import {
   startWebhookServer,
   DEFAULT_MAX_BODY_BYTES,
@@ -205,11 +208,14 @@ export async function startWebhook(
     },
   );
 
+  const identities = watchIdentityClaims(source, logger);
+
   const handler = createAdmissionHandler({
     policy: () => snapshot,
     namespaceLabels: (ns: string) => namespaceLabelsOf(ns, namespaces, source),
     podsInNamespace: (ns: string): readonly KubeObject[] => pods.list(ns),
     now: () => Date.now(),
+    identityClaims: () => identities.claims(),
   });
 
   let server: WebhookServer;
@@ -230,6 +236,7 @@ export async function startWebhook(
     });
   } catch (err) {
     stopped = true;
+    identities.stop();
     await source.close();
     const message = err instanceof Error ? err.message : String(err);
     throw new UsageError(message, 'check --tls-cert, --tls-key and --port');
@@ -284,6 +291,7 @@ export async function startWebhook(
       await server.close();
       configWatch?.close();
       if (recompile !== undefined) clearInterval(recompile);
+      identities.stop();
       await source.close();
     })();
     return stopping;
