@@ -4,10 +4,13 @@
  * In standard mode with --cloud-config, user-assigned identities are attached to node VMs and
  * scale sets through Azure Resource Manager (@azure/arm-compute and msal-node, loaded only then);
  * otherwise (managed mode, no cloud config, local mode) they count as attached already.
+ * A CRD the API server does not serve (AzureIdentity, AzureIdentityBinding, AzureAssignedIdentity)
+ * stops it at once with exit 2 and the CRD's name, instead of waiting for caches that never sync.
  */
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { NodeAssigner } from '../../identity/mic/node-assigner.js';
+import { KindNotServedError } from '../../identity/served-kinds.js';
 import type { ClusterSource } from '../../kube/cluster-source/types.js';
 import { UsageError } from '../../lib/errors.js';
 import { createLogger, isLogLevel, type Logger, type LogLevel } from '../../observability/logger.js';
@@ -253,6 +256,8 @@ export async function runIdentityController(
     const { runController } = await import('../../identity/mic/controller.js');
     const { configMapLedger } = await import('../../identity/mic/ledger.js');
     const leaseNamespace = opts.leaseNamespace ?? 'podsec-system';
+    // A CRD the API server does not serve stops the controller (exit 2), leader or not.
+    let notServed: KindNotServedError | undefined;
     const run = (signal: AbortSignal, s: ClusterSource): Promise<void> =>
       runController({
         source: s,
@@ -269,6 +274,10 @@ export async function runIdentityController(
                 immutable: settings.immutable,
                 driftCheckMs: settings.driftCheckMs,
               },
+      }).catch((err: unknown) => {
+        if (!(err instanceof KindNotServedError)) throw err;
+        notServed = err;
+        stop.abort();
       });
     if (!settings.leaderElect) {
       await run(stop.signal, source);
@@ -293,6 +302,10 @@ export async function runIdentityController(
         signal: stop.signal,
         onError: (err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'lease'),
       });
+    }
+    if (notServed !== undefined) {
+      process.stderr.write(`podsec: ${notServed.message}\n`);
+      return EXIT_USAGE;
     }
     return EXIT_OK;
   } finally {

@@ -18,6 +18,11 @@
  * ConfigMap is reported and kept for an operator to fix or delete) nothing is removed, and what
  * was added meanwhile is merged into the stored entries once they are read. Without an assigner
  * (managed mode, local mode, no Resource Manager) type 0 identities are Assigned at once.
+ *
+ * Nodes are always watched: once at least one Node is known, a pod whose node is not among them
+ * (a deleted Node) gets no assignment and its existing ones are deleted, as upstream. With no Node
+ * at all (a --state directory without Node manifests) nodes are not checked. A required kind the
+ * API server does not serve (CRD not installed) makes runController throw KindNotServedError.
  */
 import type { Logger } from 'pino';
 import { AAD_POD_IDENTITY_API_VERSION, ASSIGNED_IDENTITY_FINALIZER } from '../crds/types.js';
@@ -30,6 +35,7 @@ import { LedgerCorruptError, type AssignmentLedger } from './ledger.js';
 import type { NodeAssigner } from './node-assigner.js';
 import { normalizeId, planNodeAssignments, readyPairs, type TargetDecision } from './node-assignment.js';
 import { plan, type Action, type InvalidResource, type MicPod } from './reconcile.js';
+import { awaitKinds } from '../served-kinds.js';
 
 export const MIC_KINDS = {
   pod: { apiVersion: 'v1', kind: 'Pod' },
@@ -194,8 +200,9 @@ function describe(action: Action): string {
 }
 
 /**
- * Runs the controller until `signal` aborts. Resolves after the informers are stopped; throws only
- * for faults in the controller itself (write failures are logged and retried).
+ * Runs the controller until `signal` aborts. Resolves after the informers are stopped; throws
+ * KindNotServedError when a CRD it needs is not installed, otherwise only for faults in the
+ * controller itself (write failures are logged and retried).
  */
 export async function runController(opts: ControllerOptions): Promise<void> {
   const { source, signal, log } = opts;
@@ -209,9 +216,23 @@ export async function runController(opts: ControllerOptions): Promise<void> {
     bindings: source.informer(MIC_KINDS.binding),
     assigned: source.informer(MIC_KINDS.assigned),
   };
-  // Nodes (their providerID names the VM or scale set) matter only when identities are attached.
-  const nodeInformer = na === undefined ? undefined : source.informer(MIC_KINDS.node);
-  const all = [...Object.values(informers), ...(nodeInformer ? [nodeInformer] : [])];
+  // Nodes: a pod on a deleted Node loses its assignments, and (when identities are attached) their
+  // providerID names the VM or scale set.
+  const nodeInformer = source.informer(MIC_KINDS.node);
+  const all = [...Object.values(informers), nodeInformer];
+  // Watched from the start so a CRD the API server does not serve is noticed at once (exit 2).
+  const served = awaitKinds(
+    [
+      { kind: MIC_KINDS.pod, informer: informers.pods, need: 'required' },
+      { kind: MIC_KINDS.identity, informer: informers.identities, need: 'required' },
+      { kind: MIC_KINDS.binding, informer: informers.bindings, need: 'required' },
+      { kind: MIC_KINDS.assigned, informer: informers.assigned, need: 'required' },
+      { kind: MIC_KINDS.node, informer: nodeInformer, need: 'required' },
+    ],
+    { log, signal },
+  );
+  // Awaited below, after the node state is set up; a rejection meanwhile is not unhandled.
+  served.catch(() => undefined);
   let wake: (() => void) | undefined;
   let pending = false;
   const trigger = (): void => {
@@ -242,7 +263,7 @@ export async function runController(opts: ControllerOptions): Promise<void> {
   // triggers a round, which turns what it confirmed into Assigned.
   const nodeState = na === undefined ? undefined : await createNodeState(na, log, signal, trigger);
   try {
-    await Promise.race([Promise.all(all.map((i) => i.synced)), sleep(2 ** 31 - 1, signal)]);
+    await served;
     if (signal.aborted) return;
     log.info({ source: source.description, nodeAssignment: na !== undefined }, 'caches synced; reconciling');
     pending = true;
@@ -281,11 +302,9 @@ export async function runController(opts: ControllerOptions): Promise<void> {
 
   async function runRound(): Promise<RoundResult> {
     const nodes = new Map<string, string | undefined>();
-    if (nodeInformer) {
-      for (const n of nodeInformer.list()) {
-        const name = n.metadata?.name;
-        if (name !== undefined) nodes.set(name, (n as { spec?: { providerID?: string } }).spec?.providerID);
-      }
+    for (const n of nodeInformer.list()) {
+      const name = n.metadata?.name;
+      if (name !== undefined) nodes.set(name, (n as { spec?: { providerID?: string } }).spec?.providerID);
     }
     const identities = informers.identities.list();
     const readiness = nodeState ? readyPairs(nodes, userAssignedIds(identities), nodeState.known) : undefined;
@@ -296,6 +315,9 @@ export async function runController(opts: ControllerOptions): Promise<void> {
         bindings: informers.bindings.list(),
         assigned: informers.assigned.list(),
         ...(readiness ? { nodesReady: readiness.ready, nodesUnknown: readiness.unknownNodes } : {}),
+        // Pods on a Node that no longer exists lose their assignments; checked only once some Node
+        // is known, so a --state directory without Node manifests (local mode) keeps working.
+        ...(nodes.size > 0 ? { nodes: new Set(nodes.keys()) } : {}),
       },
       { allowCrossNamespace: opts.allowCrossNamespace === true, preassigned: nodeState === undefined },
     );

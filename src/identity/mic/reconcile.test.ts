@@ -414,6 +414,69 @@ describe('reconcile: one case per rule', () => {
   });
 });
 
+describe('reconcile: pods on a deleted Node', () => {
+  const base = { pods: [pod('web')], identities: [sp('db')], bindings: [binding('db-binding', 'db')] };
+  const onN1 = settled(snap(base));
+  const onN1Msi = settled(
+    snap({ ...base, identities: [msi('db')], nodesReady: new Set([`n1|${resourceId('db')}`]) }),
+  );
+  const cases: [string, MicSnapshot, string[]][] = [
+    [
+      "the pod's node exists: assigned as usual",
+      snap({ ...base, nodes: new Set(['n1', 'n2']) }),
+      ['create app/web-app-db n1 Assigned'],
+    ],
+    [
+      "the pod's node is not among the existing Nodes: no assignment",
+      snap({ ...base, nodes: new Set(['n2']) }),
+      [],
+    ],
+    [
+      'no Node list (local mode without Node manifests): nodes are not checked',
+      snap(base),
+      ['create app/web-app-db n1 Assigned'],
+    ],
+    [
+      'the node went away: its existing assignment is deleted (node-deleted)',
+      snap({ ...base, assigned: onN1, nodes: new Set(['n2']) }),
+      ['delete app/web-app-db node-deleted'],
+    ],
+    [
+      "the node went away: a user-assigned identity's assignment is deleted too",
+      snap({ ...base, identities: [msi('db')], assigned: onN1Msi, nodes: new Set(['n2']) }),
+      ['delete app/web-app-db node-deleted'],
+    ],
+    [
+      'an empty Node list checks every pod (the controller never gives an empty one)',
+      snap({ ...base, assigned: onN1, nodes: new Set<string>() }),
+      ['delete app/web-app-db node-deleted'],
+    ],
+    [
+      'the node exists again: nothing to do for the kept assignment',
+      snap({ ...base, assigned: onN1, nodes: new Set(['n1']) }),
+      [],
+    ],
+    [
+      'only the pods on the deleted node lose theirs',
+      snap({
+        ...base,
+        pods: [pod('web'), pod('api', { node: 'n2' })],
+        assigned: settled(snap({ ...base, pods: [pod('web'), pod('api', { node: 'n2' })] })),
+        nodes: new Set(['n2']),
+      }),
+      ['delete app/web-app-db node-deleted'],
+    ],
+  ];
+  it.each(cases)('%s', (_name, s, expected) => {
+    expect(summary(reconcile(s, NAMESPACED))).toEqual(expected);
+  });
+
+  it('nodeIdentities leaves out a deleted node', () => {
+    const p = plan(snap({ ...base, identities: [msi('db')], nodes: new Set(['n2']) }), NAMESPACED);
+    expect([...p.nodeIdentities.keys()]).toEqual([]);
+  });
+});
+
 describe('reconcile: a client id claimed by several AzureIdentities', () => {
   const ORDERS = '5b1e1c5e-0000-4000-8000-00000000abcd';
   const withClient = (obj: Record<string, unknown>, clientID: string, extra: object = {}) => ({
@@ -530,6 +593,8 @@ interface World {
     { obj: Record<string, unknown>; valid: boolean; ns: string; identity: string; selector: string }
   >;
   nodesReady: Set<string>;
+  /** The Node objects; the controller passes them only when at least one exists (local mode). */
+  nodes: Set<string>;
   store: AzureAssignedIdentity[];
 }
 
@@ -541,6 +606,7 @@ type Command =
   | { c: 'binding'; ns: string; name: string; identity: string; selector: string; valid: boolean }
   | { c: 'delBinding'; ns: string; name: string }
   | { c: 'ready'; node: string; res: string; on: boolean }
+  | { c: 'node'; node: string; exists: boolean }
   | { c: 'reconcile' }
   | { c: 'crash'; keep: number }
   | { c: 'restart'; seed: number };
@@ -612,6 +678,14 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
       on: fc.boolean(),
     }),
   },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      c: fc.constant('node' as const),
+      node: fc.constantFrom(...NODES),
+      exists: fc.boolean(),
+    }),
+  },
   { weight: 3, arbitrary: fc.constant({ c: 'reconcile' as const }) },
   { weight: 1, arbitrary: fc.record({ c: fc.constant('crash' as const), keep: fc.nat(6) }) },
   { weight: 1, arbitrary: fc.record({ c: fc.constant('restart' as const), seed: fc.nat() }) },
@@ -637,6 +711,7 @@ function snapshotOf(w: World, seed = 0): MicSnapshot {
     bindings: fresh([...w.bindings.values()].map((b) => b.obj)),
     assigned: fresh(w.store),
     nodesReady: new Set(w.nodesReady),
+    ...(w.nodes.size > 0 ? { nodes: new Set(w.nodes) } : {}),
   };
 }
 
@@ -654,6 +729,8 @@ function expected(w: World, o: MicOptions): Map<string, { node: string; status: 
     const label = p.metadata.labels?.['aadpodidbinding'];
     const node = p.spec?.nodeName;
     if (!label || !node || p.status?.phase === 'Succeeded') continue;
+    // A pod on a deleted Node has no assignment (checked once any Node is known).
+    if (w.nodes.size > 0 && !w.nodes.has(node)) continue;
     for (const b of w.bindings.values()) {
       if (!b.valid || b.selector !== label || (!o.allowCrossNamespace && b.ns !== ns)) continue;
       const id = w.identities.get(`${b.ns}/${b.identity}`);
@@ -708,6 +785,10 @@ function step(w: World, cmd: Command, o: MicOptions): void {
       if (cmd.on) w.nodesReady.add(`${cmd.node}|${resourceId(cmd.res)}`);
       else w.nodesReady.delete(`${cmd.node}|${resourceId(cmd.res)}`);
       return;
+    case 'node':
+      if (cmd.exists) w.nodes.add(cmd.node);
+      else w.nodes.delete(cmd.node);
+      return;
     case 'reconcile':
     case 'restart': {
       const s = snapshotOf(w, cmd.c === 'restart' ? cmd.seed : 0);
@@ -737,6 +818,7 @@ describe('reconcile under churn', () => {
           identities: new Map(),
           bindings: new Map(),
           nodesReady: new Set(),
+          nodes: new Set(),
           store: [],
         };
         for (const cmd of commands) step(w, cmd, o);

@@ -7,7 +7,8 @@
  *
  * Rules (aad-pod-identity's MIC, with podsec's safer namespace default):
  * - a pod is considered when it is scheduled (spec.nodeName), not finished (phase Pending, Running
- *   or not yet reported) and carries the label `aadpodidbinding`;
+ *   or not yet reported) and carries the label `aadpodidbinding`; when the snapshot lists the
+ *   existing Nodes (`nodes`), a pod on a node not among them is not considered (deleted node);
  * - a binding matches when its spec.selector equals that label exactly; only bindings in the pod's
  *   namespace unless allowCrossNamespace; the identity is looked up in the binding's namespace; an
  *   identity annotated `aadpodidentity.k8s.io/Behavior: namespaced` serves only its own namespace;
@@ -67,6 +68,14 @@ export interface MicSnapshot {
    * not flip confirmed assignments back to Created.
    */
   nodesUnknown?: ReadonlySet<string>;
+  /**
+   * The names of the Nodes that exist. When given, a pod whose spec.nodeName is not among them is
+   * on a deleted node: it gets no assignment and its existing ones are deleted (upstream deletes
+   * every assigned identity of a node that no longer exists). Absent: nodes are not checked. The
+   * controller gives it only once its Node cache holds at least one Node, so a `--state` directory
+   * without Node manifests (local mode) keeps working.
+   */
+  nodes?: ReadonlySet<string>;
 }
 
 export interface MicOptions {
@@ -79,7 +88,8 @@ export interface MicOptions {
   preassigned?: boolean | undefined;
 }
 
-export type DeleteReason = 'not-desired' | 'duplicate' | 'malformed' | 'moved-namespace' | 'terminating';
+export type DeleteReason =
+  'not-desired' | 'node-deleted' | 'duplicate' | 'malformed' | 'moved-namespace' | 'terminating';
 
 export type Action =
   | { type: 'create'; object: AzureAssignedIdentity }
@@ -223,6 +233,7 @@ export function plan(snapshot: MicSnapshot, options: MicOptions): ReconcilePlan 
     const node = pod.spec?.nodeName;
     if (label === undefined || label === '' || node === undefined || node === '') continue;
     if (!LIVE_PHASES.has(pod.status?.phase ?? '')) continue;
+    if (snapshot.nodes !== undefined && !snapshot.nodes.has(node)) continue;
     const podNs = pod.metadata.namespace ?? 'default';
     const list = bindings.get(options.allowCrossNamespace ? label : `${podNs}\n${label}`);
     if (!list) continue;
@@ -300,7 +311,10 @@ export function plan(snapshot: MicSnapshot, options: MicOptions): ReconcilePlan 
   for (const [key, list] of current) {
     const want = desired.get(key);
     if (!want) {
-      for (const a of list) deletes.push(del(a, 'not-desired'));
+      for (const a of list) {
+        const gone = snapshot.nodes !== undefined && !snapshot.nodes.has(a.spec.nodename);
+        deletes.push(del(a, gone ? 'node-deleted' : 'not-desired'));
+      }
       continue;
     }
     const ns = targetNamespace(want, options);
