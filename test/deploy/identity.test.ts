@@ -4,16 +4,26 @@
  * NET_ADMIN, and command lines podsec accepts. Rendered with `kubectl kustomize` and scanned the
  * way `podsec scan --config deploy/podsec-self.yaml` scans it (in process, as self-scan.test.ts).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { buildProgram } from '../../src/cli/main.js';
+import { parseSecretNamespaces } from '../../src/cli/commands/identity-issuer.js';
 import { buildReport } from '../../src/cli/commands/scan.js';
 import { redirectSettingsFromFlags } from '../../src/identity/nmi/redirect/flags.js';
 import { compilePolicy, loadConfigFile, parseVersion, policyFromLevel } from '../../src/policy/index.js';
-import { find, kubectlSuiteRuns, render, renderObjects, repoRoot, type K8sObject } from './kustomize.js';
+import {
+  find,
+  kubectl,
+  kubectlSuiteRuns,
+  render,
+  renderObjects,
+  repoRoot,
+  type K8sObject,
+} from './kustomize.js';
 
 const DIR = 'deploy/identity';
 const GROUP = 'aadpodidentity.k8s.io';
@@ -491,3 +501,143 @@ describe.runIf(kubectlSuiteRuns)('deploy/overlays/identity-arm (standard mode: A
     ]);
   });
 });
+
+// --secret-namespace: the issuer's Secret right through RoleBindings in the listed namespaces only,
+// each matched by one --secret-namespace flag (and no flag without its RoleBinding).
+describe.runIf(kubectlSuiteRuns('deploy/overlays/identity-secret-namespaces'))(
+  'deploy/overlays/identity-secret-namespaces (issuer Secrets in listed namespaces only)',
+  () => {
+    const SECRETS_ROLE = 'podsec-identity-issuer-secrets';
+    const ISSUER_SA = { kind: 'ServiceAccount', name: 'podsec-identity-issuer', namespace: 'podsec-system' };
+    const flagged = (objs: K8sObject[]): string[] =>
+      args(objs, 'Deployment', 'podsec-identity-issuer')
+        .filter((a) => a.startsWith('--secret-namespace='))
+        .map((a) => a.slice('--secret-namespace='.length))
+        .sort();
+    const bound = (objs: K8sObject[]): string[] =>
+      objs
+        .filter((o) => o.kind === 'RoleBinding' && get<string>(o, 'roleRef', 'name') === SECRETS_ROLE)
+        .map((o) => o.metadata.namespace ?? '')
+        .sort();
+
+    /** Every grant of the Secret ClusterRole is a RoleBinding to the issuer alone, in a flagged namespace. */
+    function expectNarrowed(objs: K8sObject[], namespaces: string[]): void {
+      expect(flagged(objs)).toEqual(namespaces);
+      expect(bound(objs)).toEqual(namespaces);
+      const grants = objs.filter(
+        (o) =>
+          (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') &&
+          get<string>(o, 'roleRef', 'name') === SECRETS_ROLE,
+      );
+      for (const g of grants) {
+        expect(g.kind, g.metadata.name).toBe('RoleBinding');
+        expect(get<unknown>(g, 'roleRef')).toEqual({
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'ClusterRole',
+          name: SECRETS_ROLE,
+        });
+        expect(get<unknown>(g, 'subjects')).toEqual([ISSUER_SA]);
+      }
+      // no other role grants Secrets, and no ClusterRoleBinding is left to the Secret role
+      for (const role of objs.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role')) {
+        const secrets = get<Rule[]>(role, 'rules').some((r) => r.resources?.includes('secrets'));
+        expect(secrets, role.metadata.name).toBe(role.metadata.name === SECRETS_ROLE);
+      }
+      expect(get<Rule[]>(find(objs, 'ClusterRole', SECRETS_ROLE), 'rules')).toEqual([
+        { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
+      ]);
+      // the rest of the issuer's rights stay cluster-wide (identities, assignments, TokenReview)
+      expect(get<unknown>(find(objs, 'ClusterRoleBinding', 'podsec-identity-issuer'), 'subjects')).toEqual([
+        ISSUER_SA,
+      ]);
+    }
+
+    it('deletes the cluster-wide binding; binds podsec-identity-secrets and passes the matching flag', () => {
+      const objs = renderObjects('deploy/overlays/identity-secret-namespaces');
+      expectNarrowed(objs, ['podsec-identity-secrets']);
+      const ns = find(objs, 'Namespace', 'podsec-identity-secrets');
+      expect(ns.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+      // everything else of deploy/identity is unchanged
+      const base = renderObjects(DIR);
+      const names = (list: K8sObject[]) => list.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+      expect(names(objs)).toEqual(
+        names([
+          ...base.filter((o) => !(o.kind === 'ClusterRoleBinding' && o.metadata.name === SECRETS_ROLE)),
+          ns,
+          find(objs, 'RoleBinding', SECRETS_ROLE),
+        ]),
+      );
+      expect(args(objs, 'Deployment', 'podsec-identity-issuer')).toEqual([
+        ...args(base, 'Deployment', 'podsec-identity-issuer'),
+        '--secret-namespace=podsec-identity-secrets',
+      ]);
+    });
+
+    it("the issuer's --secret-namespace exists on podsec identity issuer and passes its checks", () => {
+      const objs = renderObjects('deploy/overlays/identity-secret-namespaces');
+      const [verb, sub] = args(objs, 'Deployment', 'podsec-identity-issuer');
+      const issuer = buildProgram()
+        .commands.find((c) => c.name() === verb)
+        ?.commands.find((c) => c.name() === sub);
+      expect(issuer?.options.find((o) => o.long === '--secret-namespace')?.variadic).toBe(true);
+      expect(parseSecretNamespaces(flagged(objs))).toEqual(['podsec-identity-secrets']);
+    });
+
+    it("README's recipe for another namespace (team-a): one more RoleBinding, one more flag", () => {
+      // kustomize takes only relative paths to other kustomizations
+      const dir = mkdtempSync(join(tmpdir(), 'podsec-secret-ns-overlay-'));
+      try {
+        writeFileSync(
+          join(dir, 'kustomization.yaml'),
+          [
+            'resources:',
+            `  - ${relative(dir, join(repoRoot, DIR))}`,
+            '  - team-a-issuer-secrets.yaml',
+            'components:',
+            `  - ${relative(dir, join(repoRoot, 'deploy/components/identity-issuer-secret-namespaces'))}`,
+            'patches:',
+            '  - target: {kind: Deployment, name: podsec-identity-issuer}',
+            '    patch: |-',
+            '      - op: add',
+            '        path: /spec/template/spec/containers/0/args/-',
+            '        value: --secret-namespace=team-a',
+            '',
+          ].join('\n'),
+        );
+        writeFileSync(
+          join(dir, 'team-a-issuer-secrets.yaml'),
+          [
+            'apiVersion: rbac.authorization.k8s.io/v1',
+            'kind: RoleBinding',
+            'metadata: {name: podsec-identity-issuer-secrets, namespace: team-a}',
+            'roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: podsec-identity-issuer-secrets}',
+            'subjects: [{kind: ServiceAccount, name: podsec-identity-issuer, namespace: podsec-system}]',
+            '',
+          ].join('\n'),
+        );
+        const r = spawnSync(kubectl ?? 'kubectl', ['kustomize', dir], {
+          encoding: 'utf8',
+          maxBuffer: 64 * 1024 * 1024,
+          env: { ...process.env, KUBECONFIG: '/dev/null' },
+        });
+        expect(r.status, r.stderr).toBe(0);
+        const objs = parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject);
+        expectNarrowed(objs, ['podsec-identity-secrets', 'team-a']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('README documents the component, the overlay and the flag', () => {
+      const readme = readFileSync(join(repoRoot, DIR, 'README.md'), 'utf8');
+      for (const text of [
+        'deploy/overlays/identity-secret-namespaces',
+        'components/identity-issuer-secret-namespaces',
+        '--secret-namespace=team-a',
+        'podsec-identity-secrets',
+      ]) {
+        expect(readme).toContain(text);
+      }
+    });
+  },
+);
