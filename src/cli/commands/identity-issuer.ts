@@ -241,6 +241,13 @@ export async function startIdentityIssuer(
   }
   const feed = watchIdentities(source, {
     secretNamespaces,
+    onError: ({ kind, namespace, error }) =>
+      logger.warn(
+        { kind, namespace, reason: error.message },
+        namespace === undefined
+          ? 'cannot list or watch; retrying'
+          : 'cannot list or watch in this --secret-namespace (does the issuer have its RoleBinding there?); retrying',
+      ),
     onRefused: (r) =>
       logger.warn(
         { identity: `${r.namespace}/${r.name}`, problems: r.problems },

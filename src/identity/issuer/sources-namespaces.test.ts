@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeApiServer } from '../../../test/support/fake-apiserver.js';
 import { createApiServerSource, createDirectorySource } from '../../kube/cluster-source/index.js';
-import type { ClusterSource } from '../../kube/cluster-source/types.js';
+import type { ClusterSource, Informer, KindRef, WatchEvent } from '../../kube/cluster-source/types.js';
 import type { KubeObject } from '../../kube/types.js';
 import { mapIdentities, secretNamespaceProblem, watchIdentities, type SecretLookup } from './sources.js';
 
@@ -198,5 +198,47 @@ describe.each(harnesses)('watchIdentities with secretNamespaces (%s)', (_name, o
     } finally {
       feed.stop();
     }
+  });
+});
+
+describe('watchIdentities reports informer problems by namespace', () => {
+  it('a Secret watch refused in one listed namespace is reported with that namespace; nothing is judged before sync', async () => {
+    const listeners = new Map<string, (e: WatchEvent) => void>();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const stub = {
+      informer: (kind: KindRef, o?: { namespace?: string | undefined }): Informer => {
+        const key = `${kind.kind}|${o?.namespace ?? '*'}`;
+        return {
+          // the ops Secret informer never syncs (its list is refused), the others sync at once
+          synced: key === 'Secret|ops' ? gate : Promise.resolve(),
+          list: () => (kind.kind === 'AzureIdentity' ? [identity('local', 'app', 'app', 's')] : []),
+          get: () => undefined,
+          onEvent: (l) => {
+            listeners.set(key, l);
+            return () => listeners.delete(key);
+          },
+          stop: () => undefined,
+        };
+      },
+    } as unknown as ClusterSource;
+    const problems: { kind: string; namespace?: string; error: Error }[] = [];
+    const refused: string[] = [];
+    const feed = watchIdentities(stub, {
+      secretNamespaces: ['app', 'ops'],
+      onError: (p) => problems.push(p),
+      onRefused: (r) => refused.push(r.name),
+    });
+    expect([...listeners.keys()].sort()).toEqual(['AzureIdentity|*', 'Secret|app', 'Secret|ops']);
+    const forbidden = new Error('secrets is forbidden: cannot list resource "secrets" in namespace "ops"');
+    listeners.get('Secret|ops')?.({ type: 'ERROR', error: forbidden });
+    listeners.get('AzureIdentity|*')?.({ type: 'ADDED', object: identity('local', 'app', 'app', 's') });
+    expect(problems).toEqual([{ kind: 'Secret', namespace: 'ops', error: forbidden }]);
+    // not synced: no judgement yet, so no false "Secret does not exist" refusal
+    expect(refused).toEqual([]);
+    release();
+    await feed.synced;
+    expect(refused).toEqual(['local']); // the stub holds no Secret: now it is a real refusal
+    feed.stop();
   });
 });

@@ -229,6 +229,11 @@ export interface IdentityFeedOptions {
    * whose Secret is elsewhere is refused. Absent: every namespace.
    */
   readonly secretNamespaces?: readonly string[] | undefined;
+  /**
+   * Called when an informer reports a problem (it retries by itself): e.g. a Secret watch refused
+   * in a namespace listed without its RoleBinding. `namespace` is absent for cluster-wide informers.
+   */
+  readonly onError?: ((problem: { kind: string; namespace?: string; error: Error }) => void) | undefined;
 }
 
 /** Keeps the mapping current from AzureIdentity and Secret informers. */
@@ -261,9 +266,21 @@ export function watchIdentities(source: ClusterSource, opts: IdentityFeedOptions
   // Nothing is judged before every informer is synced: an identity listed before its Secret's
   // informer has its list would be refused for a Secret that exists (a false warning at start-up).
   let ready = false;
-  const unsubscribe = informers.map((inf) =>
+  const watched: [string, string | undefined, Informer][] = [
+    [AZURE_IDENTITY_KIND.kind, undefined, identityInformer],
+    ...[...secretInformers].map(([ns, inf]): [string, string | undefined, Informer] => [
+      SECRET_KIND.kind,
+      ns,
+      inf,
+    ]),
+  ];
+  const unsubscribe = watched.map(([kind, namespace, inf]) =>
     inf.onEvent((e) => {
-      if (ready && e.type !== 'ERROR') recompute();
+      if (e.type === 'ERROR') {
+        opts.onError?.(
+          namespace === undefined ? { kind, error: e.error } : { kind, namespace, error: e.error },
+        );
+      } else if (ready) recompute();
     }),
   );
   const synced = Promise.all(informers.map((inf) => inf.synced)).then(() => {
