@@ -93,7 +93,11 @@ describe.runIf(kubectlSuiteRuns('deploy manifests'))('rendered deploy/base', () 
   it.each([
     [
       'podsec-webhook',
-      [{ apiGroups: [''], resources: ['namespaces', 'pods'], verbs: ['get', 'list', 'watch'] }],
+      [
+        { apiGroups: [''], resources: ['namespaces', 'pods'], verbs: ['get', 'list', 'watch'] },
+        // client ids already claimed (deploy/identity/validating-webhook.yaml)
+        { apiGroups: ['aadpodidentity.k8s.io'], resources: ['azureidentities'], verbs: ['list', 'watch'] },
+      ],
     ],
     [
       'podsec-audit',
