@@ -3,10 +3,14 @@
  * list/watch API server: a copy of another namespace's client id is refused (the first claimant
  * keeps working), including one claimed after start-up (seen through the watch), invalid objects
  * get 422 with field paths; and a cluster that does not serve the kinds (its CRDs not installed)
- * leaves the webhook ready, its pod answers unchanged, with one log line about it.
+ * leaves the webhook ready, its pod answers unchanged, with one log line about it. With --state,
+ * the directory's AzureIdentities are the claims.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { startWebhook, type RunningWebhook } from '../../src/cli/commands/webhook.js';
 import { createApiServerSource } from '../../src/kube/cluster-source/index.js';
 import type { ClusterSource, KindRef } from '../../src/kube/cluster-source/types.js';
@@ -199,6 +203,49 @@ describe('podsec webhook: AzureIdentity client ids with an API server', () => {
     expect(r.text).toMatch(
       /kind="AzureIdentity"[^\n]*decision="deny"|decision="deny"[^\n]*kind="AzureIdentity"/,
     );
+  });
+});
+
+describe('podsec webhook with --state', () => {
+  it('judges client ids against the AzureIdentities of the state directory', async () => {
+    const certs = await makeCertDir();
+    const state = join(certs.dir, 'state');
+    mkdirSync(state);
+    writeFileSync(
+      join(state, 'identities.yaml'),
+      [ns('payments'), ns('team-b'), identity('payments', 'db', CLIENT)]
+        .map((o) => stringify(o))
+        .join('---\n'),
+    );
+    const hook = await startWebhook(
+      {
+        tlsCert: certs.certFile,
+        tlsKey: certs.keyFile,
+        port: '0',
+        host: '127.0.0.1',
+        state,
+        shutdownDelay: '0',
+      },
+      { logger: silentLogger() },
+    );
+    try {
+      await ready(hook, certs);
+      const copy = await postReview(
+        hook.port,
+        certs.certs.caCert,
+        identityReview('s1', identity('team-b', 'copy', CLIENT)),
+      );
+      expect(response(copy.json())).toMatchObject({ allowed: false, status: { code: 422 } });
+      const own = await postReview(
+        hook.port,
+        certs.certs.caCert,
+        identityReview('s2', identity('payments', 'db', CLIENT)),
+      );
+      expect(response(own.json())).toEqual({ uid: 's2', allowed: true });
+    } finally {
+      await hook.stop();
+      certs.remove();
+    }
   });
 });
 
