@@ -126,6 +126,34 @@ describe('awaitKinds', () => {
     });
   }
 
+  it('an optional kind installed later fills its cache without a restart', async () => {
+    const s = await open(['AzureIdentity', 'AzureIdentityBinding', 'AzureAssignedIdentity']);
+    const { log } = capture();
+    const watched = watch(s);
+    const result = await awaitKinds(watched, { log, timeoutMs: 20_000 });
+    expect(result.notServed.map((k) => k.kind)).toEqual(['AzurePodIdentityException']);
+    const exceptions = watched[watched.length - 1]?.informer;
+    expect(exceptions?.list()).toEqual([]);
+    fake?.addKind({
+      apiVersion: G,
+      kind: 'AzurePodIdentityException',
+      plural: 'azurepodidentityexceptions',
+      namespaced: true,
+    });
+    fake?.seed([
+      {
+        apiVersion: G,
+        kind: 'AzurePodIdentityException',
+        metadata: { name: 'e', namespace: 'app' },
+        spec: { podLabels: { app: 'x' } },
+      },
+    ]);
+    const start = Date.now();
+    while ((exceptions?.list().length ?? 0) === 0 && Date.now() - start < 10_000)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(exceptions?.list().map((o) => o.metadata?.name)).toEqual(['e']);
+  });
+
   it('times out with the name of what did not sync when a served kind never lists', async () => {
     const { log } = capture();
     const never = {

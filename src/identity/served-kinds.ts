@@ -8,9 +8,10 @@
  * UsageError, so the commands exit 2 with a clear message instead of timing out.
  *
  * A local `--state` directory serves every kind (absent manifests are an empty list), so this
- * only ever triggers against an API server. The informer of an optional kind keeps running: its
- * cache stays empty. Installing the CRD later needs a restart (the API server source caches what
- * discovery found).
+ * only ever triggers against an API server. The informer of an optional kind keeps running and
+ * retrying (the aad-pod-identity kinds are in the source's kinds table, so each retry is a plain
+ * list): its cache is empty until the CRD is installed, and fills by itself within the informer's
+ * backoff (at most 30 s by default) once it is.
  */
 import type { Logger } from 'pino';
 import { ClusterError } from '../kube/cluster-source/errors.js';
@@ -115,7 +116,7 @@ export async function awaitKinds(
               opts.log.warn(
                 { kind: w.kind.kind, crd: crdName(w.kind) },
                 `the API server does not serve ${w.kind.kind} (CRD ${crdName(w.kind)} not installed): ` +
-                  `counted as empty; ${CRD_INSTALL_HINT}, then restart`,
+                  `counted as empty until it is installed; ${CRD_INSTALL_HINT}`,
               );
               finish();
               return;

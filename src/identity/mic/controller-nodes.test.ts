@@ -13,6 +13,9 @@ import type { KubeObject } from '../../kube/types.js';
 import { silentLogger } from '../../observability/index.js';
 import { KindNotServedError } from '../served-kinds.js';
 import { runController } from './controller.js';
+import { memoryLedger } from './ledger.js';
+import type { AssignOutcome, NodeAssigner, TargetChange } from './node-assigner.js';
+import { normalizeId, targetKey } from './node-assignment.js';
 import { assignedIdentityName } from './reconcile.js';
 
 const API = 'aadpodidentity.k8s.io/v1';
@@ -104,6 +107,76 @@ describe('runController: Nodes and CRDs', () => {
       expect(
         fake.object(API, 'AzureAssignedIdentity', 'app', assignedIdentityName('web', 'app', 'sp')),
       ).toBeUndefined();
+    } finally {
+      stop.abort();
+      await running;
+    }
+  });
+
+  it('a deleted VM: the assignment goes, and the ledger forgets the VM instead of retrying it', async () => {
+    const vmId = '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1';
+    const uami =
+      '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/db';
+    // A stand-in for ARM: one VM, which can be deleted (then every call answers 404).
+    const onVm = new Set<string>();
+    let vmExists = true;
+    const calls: TargetChange[] = [];
+    const assigner: NodeAssigner = {
+      apply(change): Promise<AssignOutcome> {
+        calls.push(change);
+        if (!vmExists) return Promise.resolve({ ok: false, error: 'VM vm1: not found', status: 404 });
+        const added = change.add.filter((id) => !onVm.has(normalizeId(id)));
+        for (const id of added) onVm.add(normalizeId(id));
+        const removed = change.remove.filter((id) => onVm.delete(normalizeId(id)));
+        return Promise.resolve({
+          ok: true,
+          present: new Set(onVm),
+          added,
+          removed,
+          updated: added.length + removed.length > 0,
+        });
+      },
+    };
+    const ledger = memoryLedger();
+    const msi: KubeObject = {
+      ...identity,
+      spec: { type: 0, clientID: 'db-client', resourceID: uami },
+    };
+    fake = await startFakeApiServer();
+    fake.seed([
+      { ...node('n1'), spec: { providerID: `azure://${vmId}` } },
+      node('n2'),
+      pod('web', 'n1'),
+      msi,
+      binding,
+    ]);
+    source = await createApiServerSource({ kubeconfig: await fake.writeKubeconfig(), ...FAST });
+    const stop = new AbortController();
+    const running = runController({
+      source,
+      signal: stop.signal,
+      log: silentLogger(),
+      debounceMs: 20,
+      nodeAssignment: { assigner, ledger, backoffBaseMs: 20, backoffMaxMs: 100 },
+    });
+    const key = targetKey({ kind: 'vm', subscriptionId: 's1', resourceGroup: 'rg', name: 'vm1' });
+    const status = (): string | undefined =>
+      (
+        fake?.object(API, 'AzureAssignedIdentity', 'app', assignedIdentityName('web', 'app', 'sp')) as
+          { status?: { status?: string } } | undefined
+      )?.status?.status;
+    try {
+      await eventually(() => (status() === 'Assigned' ? true : undefined));
+      expect((await ledger.load()).get(key)).toEqual(new Set([normalizeId(uami)]));
+      // The node and its VM are deleted (the pod object stays, as until the pod GC runs).
+      vmExists = false;
+      fake.remove('v1', 'Node', undefined, 'n1');
+      await eventually(() => (status() === undefined ? true : undefined));
+      await eventually(async () => ((await ledger.load()).has(key) ? undefined : true));
+      const after = calls.length;
+      await new Promise((r) => setTimeout(r, 300));
+      // Forgotten: no more retries of the missing VM.
+      expect(calls.length).toBe(after);
     } finally {
       stop.abort();
       await running;

@@ -20,7 +20,8 @@
  * (managed mode, local mode, no Resource Manager) type 0 identities are Assigned at once.
  *
  * Nodes are always watched: once at least one Node is known, a pod whose node is not among them
- * (a deleted Node) gets no assignment and its existing ones are deleted, as upstream. With no Node
+ * (a deleted Node) gets no assignment and its existing ones are deleted, as upstream; a VM or
+ * scale set that no Node uses and that ARM answers 404 for is dropped from the ledger. With no Node
  * at all (a --state directory without Node manifests) nodes are not checked. A required kind the
  * API server does not serve (CRD not installed) makes runController throw KindNotServedError.
  */
@@ -33,7 +34,14 @@ import type { KubeObject } from '../../kube/types.js';
 import { scrubSecrets } from '../../observability/logger.js';
 import { LedgerCorruptError, type AssignmentLedger } from './ledger.js';
 import type { NodeAssigner } from './node-assigner.js';
-import { normalizeId, planNodeAssignments, readyPairs, type TargetDecision } from './node-assignment.js';
+import {
+  nodeTargetOf,
+  normalizeId,
+  planNodeAssignments,
+  readyPairs,
+  targetKey,
+  type TargetDecision,
+} from './node-assignment.js';
 import { plan, type Action, type InvalidResource, type MicPod } from './reconcile.js';
 import { awaitKinds } from '../served-kinds.js';
 
@@ -506,6 +514,8 @@ async function createNodeState(
     });
   }
 
+  /** Target keys some existing Node's providerID names (as of the last `assign`). */
+  let liveTargets = new Set<string>();
   let queue: TargetDecision[] = [];
   function startNext(): void {
     while (!signal.aborted && inflight.size < concurrency) {
@@ -538,6 +548,20 @@ async function createNodeState(
     const add = d.desired.filter((id) => !isRejected(d.key, id, start));
     const outcome = await na.assigner.apply({ target: d.target, add, remove: d.remove }, signal);
     const now = Date.now();
+    if (!outcome.ok && outcome.status === 404 && !liveTargets.has(d.key)) {
+      // No Node uses this VM or scale set any more and ARM no longer has it (deleted with its
+      // nodes): its identities went with it. Forget it, or it would be retried forever.
+      added.delete(d.key);
+      known.delete(d.key);
+      readAt.delete(d.key);
+      backoff.delete(d.key);
+      rejected.delete(d.key);
+      log.info(
+        { target: d.key, identities: d.remove.length },
+        'VM or scale set of deleted nodes no longer exists; podsec forgets what it had added there',
+      );
+      return true;
+    }
     if (!outcome.ok) {
       // What the target already had is usable even though the update failed.
       if (outcome.present !== undefined) known.set(d.key, new Set(outcome.present));
@@ -604,6 +628,11 @@ async function createNodeState(
     },
     assign(nodeIdentities, nodes, clientIds) {
       const now = Date.now();
+      liveTargets = new Set();
+      for (const node of nodes.keys()) {
+        const t = nodeTargetOf(nodes, node);
+        if (typeof t !== 'string') liveTargets.add(targetKey(t));
+      }
       const verify = new Set<string>();
       for (const [key, at] of readAt) if (now - at >= driftMs) verify.add(key);
       const immutable = new Set(immutableIds);

@@ -102,7 +102,11 @@ export type Action =
       status: AssignedStatus;
       resourceVersion?: string;
     }
-  /** The edge sets Unassigned where it undoes a node assignment, removes the finalizer, then deletes. */
+  /**
+   * The edge removes the finalizer, then deletes (the NMI stops serving at once). Unlike upstream
+   * no Unassigned status is written first: a node detachment is not tied to one object (an
+   * identity leaves a VM only when nothing there needs it), it follows in node assignment.
+   */
   | { type: 'delete'; namespace: string; name: string; reason: DeleteReason; resourceVersion?: string };
 
 export interface InvalidResource {
