@@ -460,47 +460,50 @@ describe.runIf(kubectlSuiteRuns('deploy/identity'))('deploy/identity', () => {
   });
 });
 
-describe.runIf(kubectlSuiteRuns)('deploy/overlays/identity-arm (standard mode: ARM node assignment)', () => {
-  const objs = () => renderObjects('deploy/overlays/identity-arm');
+describe.runIf(kubectlSuiteRuns('deploy/overlays/identity-arm'))(
+  'deploy/overlays/identity-arm (standard mode: ARM node assignment)',
+  () => {
+    const objs = () => renderObjects('deploy/overlays/identity-arm');
 
-  it('runs the controller in standard mode with the cloud config from its Secret', () => {
-    const c = container(objs(), 'Deployment', 'podsec-identity-controller');
-    const argv = get<string[]>(c, 'args');
-    expect(argv).toEqual(
-      expect.arrayContaining([
-        '--operation-mode=standard',
-        '--cloud-config=/etc/podsec/cloud-config/azure.json',
-      ]),
-    );
-    const mount = get<{ name: string; mountPath: string; readOnly?: boolean }[]>(c, 'volumeMounts').find(
-      (m) => m.name === 'cloud-config',
-    );
-    expect(mount).toEqual({ name: 'cloud-config', mountPath: '/etc/podsec/cloud-config', readOnly: true });
-    const volume = get<{ name: string; secret?: { secretName: string } }[]>(
-      podSpec(objs(), 'Deployment', 'podsec-identity-controller'),
-      'volumes',
-    ).find((v) => v.name === 'cloud-config');
-    expect(volume?.secret?.secretName).toBe('podsec-identity-cloud-config');
-  });
+    it('runs the controller in standard mode with the cloud config from its Secret', () => {
+      const c = container(objs(), 'Deployment', 'podsec-identity-controller');
+      const argv = get<string[]>(c, 'args');
+      expect(argv).toEqual(
+        expect.arrayContaining([
+          '--operation-mode=standard',
+          '--cloud-config=/etc/podsec/cloud-config/azure.json',
+        ]),
+      );
+      const mount = get<{ name: string; mountPath: string; readOnly?: boolean }[]>(c, 'volumeMounts').find(
+        (m) => m.name === 'cloud-config',
+      );
+      expect(mount).toEqual({ name: 'cloud-config', mountPath: '/etc/podsec/cloud-config', readOnly: true });
+      const volume = get<{ name: string; secret?: { secretName: string } }[]>(
+        podSpec(objs(), 'Deployment', 'podsec-identity-controller'),
+        'volumes',
+      ).find((v) => v.name === 'cloud-config');
+      expect(volume?.secret?.secretName).toBe('podsec-identity-cloud-config');
+    });
 
-  it('lets the controller keep only its own ledger ConfigMap, in podsec-system', () => {
-    const role = find(objs(), 'Role', 'podsec-identity-controller-ledger');
-    expect(role.metadata.namespace).toBe('podsec-system');
-    expect(get<Rule[]>(role, 'rules')).toEqual([
-      { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
-      {
-        apiGroups: [''],
-        resources: ['configmaps'],
-        resourceNames: ['podsec-identity-node-assignments'],
-        verbs: ['get', 'update'],
-      },
-    ]);
-    const binding = find(objs(), 'RoleBinding', 'podsec-identity-controller-ledger');
-    expect(get<unknown>(binding, 'subjects')).toEqual([
-      { kind: 'ServiceAccount', name: 'podsec-identity-controller', namespace: 'podsec-system' },
-    ]);
-  });
-});
+    it('lets the controller keep only its own ledger ConfigMap, in podsec-system', () => {
+      const role = find(objs(), 'Role', 'podsec-identity-controller-ledger');
+      expect(role.metadata.namespace).toBe('podsec-system');
+      expect(get<Rule[]>(role, 'rules')).toEqual([
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+        {
+          apiGroups: [''],
+          resources: ['configmaps'],
+          resourceNames: ['podsec-identity-node-assignments'],
+          verbs: ['get', 'update'],
+        },
+      ]);
+      const binding = find(objs(), 'RoleBinding', 'podsec-identity-controller-ledger');
+      expect(get<unknown>(binding, 'subjects')).toEqual([
+        { kind: 'ServiceAccount', name: 'podsec-identity-controller', namespace: 'podsec-system' },
+      ]);
+    });
+  },
+);
 
 // --secret-namespace: the issuer's Secret right through RoleBindings in the listed namespaces only,
 // each matched by one --secret-namespace flag (and no flag without its RoleBinding).
@@ -638,6 +641,38 @@ describe.runIf(kubectlSuiteRuns('deploy/overlays/identity-secret-namespaces'))(
       ]) {
         expect(readme).toContain(text);
       }
+    });
+  },
+);
+
+describe.runIf(kubectlSuiteRuns('deploy/identity overlays scanned'))(
+  'every deploy/identity variant passes its own scan with deploy/podsec-self.yaml',
+  () => {
+    const work = mkdtempSync(join(tmpdir(), 'podsec-identity-variants-'));
+    afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+    it.each([
+      'deploy/identity',
+      'deploy/overlays/identity-arm',
+      'deploy/overlays/identity-secret-namespaces',
+    ])('%s: nothing denied', async (dir) => {
+      const f = join(work, `${dir.replace(/\//g, '_')}.yaml`);
+      writeFileSync(f, render(dir));
+      const loaded = await loadConfigFile(join(repoRoot, 'deploy/podsec-self.yaml'));
+      if ('error' in loaded) throw new Error(loaded.error.message);
+      const report = await buildReport(
+        [f],
+        { policy: compilePolicy(loaded.config), templatePaths: [], warnings: [] },
+        { exclude: [] },
+      );
+      expect(report.errors).toEqual([]);
+      const pods = report.results.filter((x) => x.status !== 'notApplicable');
+      expect(pods.map((r) => r.name).sort()).toEqual([
+        'podsec-identity-controller',
+        'podsec-identity-issuer',
+        'podsec-nmi',
+      ]);
+      for (const r of pods) expect([r.name, r.allowed]).toEqual([r.name, true]);
     });
   },
 );
