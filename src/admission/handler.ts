@@ -42,7 +42,7 @@ import type {
   ObjectEvaluation,
   Policy,
 } from '../policy/index.js';
-import { identityKindOf, needsClaims, reviewIdentity } from './identity-check.js';
+import { admittedClaim, identityKindOf, needsClaims, reviewIdentity } from './identity-check.js';
 import type { ClaimsLookup } from './identity-check.js';
 import { namespacePolicy, reviewNamespace } from './namespace-check.js';
 import type {
@@ -573,7 +573,19 @@ export function createAdmissionHandler(deps: AdmissionDeps): AdmissionHandler {
   ): Promise<AdmissionDecision> {
     if (category === 'other') return decision(request, ALLOWED, 'skip');
     if (category === 'namespace') return reviewNamespace(request, policy, podsInNamespace, now);
-    if (category === 'identity') return reviewIdentity(request, await identityClaims(request));
+    if (category === 'identity') {
+      let claims = await identityClaims(request);
+      // From here to remember() nothing awaits: no other request's check runs in between.
+      const recent = deps.recentIdentityClaims;
+      if (claims.ok && recent !== undefined && needsClaims(request)) {
+        const pending = recent.list();
+        if (pending.length > 0) claims = { ok: true, claims: [...claims.claims, ...pending] };
+      }
+      const decided = reviewIdentity(request, claims);
+      const admitted = admittedClaim(request, decided);
+      if (admitted !== undefined) recent?.remember(admitted);
+      return decided;
+    }
 
     const workload = category === 'workload';
     if (workload ? request.subResource !== '' : IGNORED_POD_SUBRESOURCES.has(request.subResource)) {

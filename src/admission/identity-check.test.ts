@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createAdmissionHandler } from './handler.js';
+import { RecentClaims } from './identity-claims.js';
 import {
   claimOf,
   DUPLICATE_AUDIT_ANNOTATION,
@@ -482,6 +483,40 @@ describe('the handler routes the identity kinds', () => {
     );
     expect(out.response.auditAnnotations?.['error']).toBeDefined();
     expect(out.metrics.decision).toBe('error');
+  });
+
+  it('two copies sent at once to one replica: the second is refused (recent claims), dry runs and refusals are not remembered', async () => {
+    let now = 1_000;
+    const recent = new RecentClaims(() => now, 30_000);
+    const handler = createAdmissionHandler({
+      ...deps(() => Promise.resolve([])),
+      recentIdentityClaims: recent,
+    });
+    const dry = await handler(
+      request('CREATE', identity('dry', 'team-c', msi(CLIENT)), null, { dryRun: true }),
+    );
+    expect(dry.response.allowed).toBe(true);
+    const invalidOne = await handler(
+      request('CREATE', identity('bad', 'team-c', { type: 0, clientID: CLIENT })),
+    );
+    expect(invalidOne.response.allowed).toBe(false);
+    expect(recent.list()).toEqual([]);
+
+    const [first, second] = await Promise.all([
+      handler(request('CREATE', identity('db', 'team-a', msi(CLIENT)))),
+      handler(request('CREATE', identity('copy', 'team-b', msi(CLIENT)))),
+    ]);
+    expect(first.response.allowed).toBe(true);
+    expect(second.response).toMatchObject({ allowed: false, status: { code: 422 } });
+    expect(recent.list()).toEqual([claim('team-a', 'db', CLIENT)]);
+    // The first one's own retry is not a duplicate of itself.
+    const retry = await handler(request('CREATE', identity('db', 'team-a', msi(CLIENT))));
+    expect(retry.response.allowed).toBe(true);
+    // Once expired (the cache has it by then, or its write failed), only the cache counts.
+    now += 30_000;
+    expect(recent.list()).toEqual([]);
+    const later = await handler(request('CREATE', identity('copy', 'team-b', msi(CLIENT))));
+    expect(later.response.allowed).toBe(true);
   });
 
   it('a malformed request (UPDATE without oldObject) fails closed', async () => {

@@ -77,6 +77,19 @@ export function claimOf(obj: unknown): IdentityClaim | undefined {
   return { namespace: typeof ns === 'string' && ns !== '' ? ns : 'default', name, clientID };
 }
 
+/**
+ * The claim a decision lets into the cluster: an allowed AzureIdentity CREATE or UPDATE that is
+ * not a dry run and carries a client id; undefined otherwise.
+ */
+export function admittedClaim(
+  request: AdmissionRequest,
+  decision: AdmissionDecision,
+): IdentityClaim | undefined {
+  if (!decision.response.allowed || request.dryRun || !needsClaims(request) || request.object === null)
+    return undefined;
+  return claimOf(withNamespace(request.object, request.namespace));
+}
+
 /** True when the answer depends on the existing claims: an AzureIdentity CREATE or UPDATE. */
 export function needsClaims(request: AdmissionRequest): boolean {
   return (

@@ -9,6 +9,11 @@
  * lists the kind live (the API server sending such a review means the kind is served now), so a
  * CRD installed a moment ago cannot let a duplicate through an empty cache; a live list that
  * fails throws, and the handler refuses the request (fail closed).
+ *
+ * RecentClaims covers the moment between admitting an AzureIdentity and seeing it in the cache:
+ * a second copy sent to the same replica within that moment is refused too. Entries expire (30 s
+ * by default, far longer than a watch event takes); one whose write failed after admission
+ * (a name that already existed, another webhook's refusal) only blocks its client id until then.
  */
 import { ClusterError } from '../kube/cluster-source/errors.js';
 import type { ClusterSource, Informer, KindRef, WatchEvent } from '../kube/cluster-source/types.js';
@@ -30,6 +35,36 @@ export interface IdentityClaims {
   claims(): Promise<readonly IdentityClaim[]>;
   readonly state: ClaimState;
   stop(): void;
+}
+
+export const RECENT_CLAIM_TTL_MS = 30_000;
+
+/** Claims admitted by this replica in the last `ttlMs`, kept in memory. */
+export class RecentClaims {
+  private readonly entries = new Map<string, { claim: IdentityClaim; until: number }>();
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly ttlMs: number = RECENT_CLAIM_TTL_MS,
+  ) {}
+
+  remember(claim: IdentityClaim): void {
+    const key = `${claim.namespace}/${claim.name}`;
+    // Re-inserted so the map stays in expiry order.
+    this.entries.delete(key);
+    this.entries.set(key, { claim, until: this.now() + this.ttlMs });
+  }
+
+  list(): readonly IdentityClaim[] {
+    if (this.entries.size === 0) return [];
+    const now = this.now();
+    const out: IdentityClaim[] = [];
+    for (const [key, e] of this.entries) {
+      if (e.until <= now) this.entries.delete(key);
+      else out.push(e.claim);
+    }
+    return out;
+  }
 }
 
 function isNotServed(error: unknown): boolean {

@@ -33,6 +33,7 @@ export {
 } from './namespace-check.js';
 export type { LevelVersion, NamespacePolicy, PodCheckOptions } from './namespace-check.js';
 export {
+  admittedClaim,
   claimOf,
   DUPLICATE_AUDIT_ANNOTATION,
   IDENTITY_CHECKS,
@@ -42,3 +43,5 @@ export {
   reviewIdentity,
 } from './identity-check.js';
 export type { ClaimsLookup, IdentityKind } from './identity-check.js';
+export { RECENT_CLAIM_TTL_MS, RecentClaims, watchIdentityClaims } from './identity-claims.js';
+export type { ClaimState, IdentityClaims } from './identity-claims.js';

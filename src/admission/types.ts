@@ -113,6 +113,15 @@ export interface AdmissionDeps {
    * synced). Absent: AzureIdentity requests that need it are refused (fail closed).
    */
   identityClaims?(): Promise<readonly IdentityClaim[]>;
+  /**
+   * Claims this replica admitted a moment ago, not yet in the cache (identity-claims.ts
+   * RecentClaims). Read and written synchronously around the decision, so two requests in one
+   * replica cannot both pass with the same new client id.
+   */
+  readonly recentIdentityClaims?: {
+    list(): readonly IdentityClaim[];
+    remember(claim: IdentityClaim): void;
+  };
 }
 
 export const DECISIONS = ['allow', 'deny', 'warn', 'audit', 'exempt', 'skip', 'error'] as const;

@@ -7,7 +7,7 @@
  * cluster without the aad-pod-identity CRDs is served as one without identities.
  */
 import { createAdmissionHandler } from '../../admission/handler.js';
-import { watchIdentityClaims } from '../../admission/identity-claims.js';
+import { RecentClaims, watchIdentityClaims } from '../../admission/identity-claims.js';
 import {
   startWebhookServer,
   DEFAULT_MAX_BODY_BYTES,
@@ -216,6 +216,7 @@ export async function startWebhook(
     podsInNamespace: (ns: string): readonly KubeObject[] => pods.list(ns),
     now: () => Date.now(),
     identityClaims: () => identities.claims(),
+    recentIdentityClaims: new RecentClaims(),
   });
 
   let server: WebhookServer;
