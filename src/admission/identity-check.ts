@@ -26,6 +26,7 @@ import type { FieldProblem } from '../identity/crds/types.js';
 import { claimedClientId, clientIdKey } from '../identity/crds/duplicates.js';
 import { validateBinding, validateException, validateIdentity } from '../identity/crds/validate.js';
 import type { KubeObject } from '../kube/types.js';
+import { invalidResponse } from './invalid.js';
 import type {
   AdmissionDecision,
   AdmissionRequest,
@@ -147,22 +148,6 @@ function problemText(p: FieldProblem): string {
   return p.path === '' ? p.message : `${p.path}: ${p.message}`;
 }
 
-/** apimachinery's NewInvalid: 422, `<Kind>.<group> "<name>" is invalid: <errors>`, a cause each. */
-function invalid(request: AdmissionRequest, name: string, causes: readonly StatusCause[]): AdmissionResponse {
-  const { group, kind } = request.kind;
-  const qualified = group === '' ? kind : `${kind}.${group}`;
-  const texts = causes.map((c) => (c.field === '' ? c.message : `${c.field}: ${c.message}`));
-  return {
-    allowed: false,
-    status: {
-      code: 422,
-      reason: 'Invalid',
-      message: `${qualified} ${JSON.stringify(name)} is invalid: ${texts.length === 1 ? texts[0]! : `[${texts.join(', ')}]`}`,
-      details: { name, group, kind, causes },
-    },
-  };
-}
-
 function sortedRefs(claims: readonly IdentityClaim[]): string[] {
   return [...new Set(claims.map((c) => `${c.namespace}/${c.name}`))].sort();
 }
@@ -253,7 +238,7 @@ export function reviewIdentity(request: AdmissionRequest, claims: ClaimsLookup):
   }
 
   if (causes.length > 0) {
-    const refused = invalid(request, name, causes);
+    const refused = invalidResponse(request, name, causes);
     return decide(
       request,
       annotations === undefined ? refused : { ...refused, auditAnnotations: annotations },

@@ -26,6 +26,7 @@ import type {
   Decision,
   StatusCause,
 } from './types.js';
+import { invalidResponse } from './invalid.js';
 
 export const NAMESPACE_MAX_PODS_TO_CHECK = 3000;
 export const NAMESPACE_POD_CHECK_TIMEOUT_MS = 1000;
@@ -314,23 +315,12 @@ export function invalidLabels(
   name: string,
   errors: readonly LabelFieldError[],
 ): AdmissionResponse {
-  const { group, kind } = request.kind;
-  const qualified = group === '' ? kind : `${kind}.${group}`;
-  const texts = errors.map((e) => `${e.field}: ${errorBody(e)}`);
   const causes: StatusCause[] = errors.map((e) => ({
     reason: 'FieldValueInvalid',
     message: errorBody(e),
     field: e.field,
   }));
-  return {
-    allowed: false,
-    status: {
-      code: 422,
-      reason: 'Invalid',
-      message: `${qualified} ${JSON.stringify(name)} is invalid: ${texts.length === 1 ? texts[0]! : `[${texts.join(', ')}]`}`,
-      details: { name, group, kind, causes },
-    },
-  };
+  return invalidResponse(request, name, causes);
 }
 
 function withWarnings(warnings: readonly string[]): AdmissionResponse {
