@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCliForStderr } from '../../../test/support/cli-stderr.js';
 import { stringify } from 'yaml';
 import { startFakeArm, type FakeArm } from '../../../test/support/fake-arm.js';
 import { createIssuer } from '../../identity/issuer/issuer.js';
@@ -23,7 +24,6 @@ import { createDirectorySource } from '../../kube/cluster-source/directory.js';
 import type { ClusterSource } from '../../kube/cluster-source/types.js';
 import { generateCertificates } from '../../lib/tls/index.js';
 import { createLogger } from '../../observability/logger.js';
-import { main } from '../main.js';
 import { parseControllerOptions, runIdentityController } from './identity-controller.js';
 
 const API = 'aadpodidentity.k8s.io/v1';
@@ -130,19 +130,8 @@ describe('parseControllerOptions', () => {
 });
 
 describe('podsec identity controller: ARM-only flags are refused when typed outside standard + --cloud-config', () => {
-  async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
-    let stderr = '';
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stderr += String(chunk);
-      return true;
-    });
-    try {
-      const code = await main(['identity', 'controller', '--state', '/nonexistent', ...args]);
-      return { code, stderr };
-    } finally {
-      spy.mockRestore();
-      process.exitCode = undefined;
-    }
+  function cli(args: string[]): Promise<{ code: number; stderr: string }> {
+    return runCliForStderr(['identity', 'controller', '--state', '/nonexistent', ...args]);
   }
 
   it('a typed --arm-endpoint in managed mode: exit 2 naming the flag and the mode', async () => {

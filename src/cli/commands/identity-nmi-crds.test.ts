@@ -4,12 +4,12 @@
  * without a required CRD it stops at once with a usage error (exit 2) naming the CRD, instead of
  * hanging until the 60 s sync timeout.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCliForStderr } from '../../../test/support/cli-stderr.js';
 import { pino, type Logger } from 'pino';
 import { startFakeApiServer, type FakeApiServer } from '../../../test/support/fake-apiserver.js';
 import { createApiServerSource } from '../../kube/cluster-source/api-server.js';
 import { KindNotServedError } from '../../identity/served-kinds.js';
-import { main } from '../main.js';
 import { startIdentityNmi, type IdentityNmiOptions, type RunningNmi } from './identity-nmi.js';
 
 const G = 'aadpodidentity.k8s.io/v1';
@@ -106,33 +106,23 @@ describe('podsec identity nmi: CRDs the API server does not serve', () => {
   it('the command exits 2 with the message on stderr', async () => {
     fake = await startFakeApiServer({ without: [`${G}/AzureAssignedIdentity`] });
     const kubeconfig = await fake.writeKubeconfig();
-    let stderr = '';
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stderr += String(chunk);
-      return true;
-    });
-    try {
-      const code = await main([
-        'identity',
-        'nmi',
-        '--node',
-        'n1',
-        '--port',
-        '0',
-        '--listen-address',
-        '127.0.0.1',
-        '--kubeconfig',
-        kubeconfig,
-        '--log-level',
-        'silent',
-        '--imds-address',
-        'none',
-      ]);
-      expect(code).toBe(2);
-      expect(stderr).toContain('azureassignedidentities.aadpodidentity.k8s.io');
-    } finally {
-      spy.mockRestore();
-      process.exitCode = undefined;
-    }
+    const { code, stderr } = await runCliForStderr([
+      'identity',
+      'nmi',
+      '--node',
+      'n1',
+      '--port',
+      '0',
+      '--listen-address',
+      '127.0.0.1',
+      '--kubeconfig',
+      kubeconfig,
+      '--log-level',
+      'silent',
+      '--imds-address',
+      'none',
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('azureassignedidentities.aadpodidentity.k8s.io');
   });
 });

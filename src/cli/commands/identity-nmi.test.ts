@@ -5,11 +5,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCliForStderr } from '../../../test/support/cli-stderr.js';
 import { verifyToken } from '../../identity/issuer/index.js';
 import { UsageError } from '../../lib/errors.js';
 import { silentLogger } from '../../observability/index.js';
-import { main } from '../main.js';
 import { startIdentityNmi, type IdentityNmiOptions, type RunningNmi } from './identity-nmi.js';
 
 const STATE = `
@@ -178,19 +178,8 @@ describe('podsec identity nmi: --issuer-url belongs to issuer-local and is https
     });
   }
 
-  async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
-    let stderr = '';
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stderr += String(chunk);
-      return true;
-    });
-    try {
-      const code = await main(['identity', 'nmi', '--node', 'n1', ...args]);
-      return { code, stderr };
-    } finally {
-      spy.mockRestore();
-      process.exitCode = undefined;
-    }
+  function cli(args: string[]): Promise<{ code: number; stderr: string }> {
+    return runCliForStderr(['identity', 'nmi', '--node', 'n1', ...args]);
   }
 
   it('the command refuses a typed --issuer-url with azure (exit 2, names the flag and the mode)', async () => {
