@@ -66,7 +66,7 @@ async function put(rel: string, content: string | Uint8Array): Promise<string> {
 }
 
 describe('directory walks', () => {
-  it('reads manifests recursively in sorted order and skips other files, .git and node_modules', async () => {
+  it('reads manifests recursively in sorted order and skips other files, .git, node_modules and .podsec state', async () => {
     await put('b.yaml', 'b: 1');
     await put('a.yml', 'a: 1');
     await put('c.json', '{}');
@@ -75,6 +75,7 @@ describe('directory walks', () => {
     await put('sub/deeper/y.YAML', 'y: 1');
     await put('.git/config.yaml', 'x: 1');
     await put('node_modules/pkg/x.yaml', 'x: 1');
+    await put('sub/.podsec/objects/v1/Pod/x.json', '{}');
     const got = await collectInputs([root]);
     expect(got.problems).toEqual([]);
     expect(got.files.map((f) => f.display)).toEqual(

@@ -50,7 +50,9 @@ export interface CollectedInputs {
 
 export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
 const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
-const SKIPPED_DIRECTORIES = new Set(['.git', 'node_modules']);
+// `.podsec` holds podsec's own state under a `--state` directory (stored objects, keys,
+// certificates): never user manifests, so walks skip it like `.git`.
+const SKIPPED_DIRECTORIES = new Set(['.git', 'node_modules', '.podsec']);
 
 function errorCode(e: unknown): string | undefined {
   return e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
