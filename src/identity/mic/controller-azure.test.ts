@@ -6,7 +6,6 @@
  * after the update, failures keeping Created and being retried, and removal of only the
  * identities podsec added. The credential is a static in-memory token: nothing leaves loopback.
  */
-import type { TokenCredential } from '@azure/core-auth';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,17 +16,13 @@ import { createDirectorySource } from '../../kube/cluster-source/directory.js';
 import type { ClusterSource } from '../../kube/cluster-source/types.js';
 import type { KubeObject } from '../../kube/types.js';
 import { createLogger } from '../../observability/logger.js';
-import { createAzureNodeAssigner } from './azure-assigner.js';
+import { eventually } from '../../../test/support/eventually.js';
+import { dbBinding, dbIdentity, standInAssigner, userAssignedId } from '../../../test/support/mic-arm.js';
 import { MIC_KINDS, runController, type RoundResult } from './controller.js';
 import { memoryLedger } from './ledger.js';
 
-const API = 'aadpodidentity.k8s.io/v1';
 const SUB = '00000000-0000-0000-0000-0000000000bb';
-const mi = (name: string): string =>
-  `/subscriptions/${SUB}/resourceGroups/ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
-const credential: TokenCredential = {
-  getToken: () => Promise.resolve({ token: 'test-token', expiresOnTimestamp: Date.now() + 3_600_000 }),
-};
+const mi = (name: string): string => userAssignedId(SUB, name);
 
 const node = (name: string, providerID: string): KubeObject => ({
   apiVersion: 'v1',
@@ -42,28 +37,8 @@ const pod = (name: string, nodeName: string, label = 'db'): KubeObject => ({
   spec: { nodeName, containers: [{ name: 'c', image: 'nginx' }] },
   status: { phase: 'Running' },
 });
-const identity = {
-  apiVersion: API,
-  kind: 'AzureIdentity',
-  metadata: { name: 'db', namespace: 'app' },
-  spec: { type: 0, resourceID: mi('db'), clientID: 'db-client' },
-};
-const binding = {
-  apiVersion: API,
-  kind: 'AzureIdentityBinding',
-  metadata: { name: 'db', namespace: 'app' },
-  spec: { azureIdentity: 'db', selector: 'db' },
-};
-
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() - start > timeoutMs) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const identity = dbIdentity(mi('db'));
+const binding = dbBinding;
 
 describe('runController with Azure node assignment (local ARM stand-in)', () => {
   let dir: string;
@@ -110,13 +85,7 @@ describe('runController with Azure node assignment (local ARM stand-in)', () => 
       debounceMs: 20,
       retryMs: 50,
       nodeAssignment: {
-        assigner: createAzureNodeAssigner({
-          credential,
-          armEndpoint: arm.url,
-          ca: arm.ca,
-          maxAttempts: 1,
-          pollIntervalMs: 10,
-        }),
+        assigner: standInAssigner(arm),
         ledger,
         backoffBaseMs: 50,
         backoffMaxMs: 200,

@@ -5,7 +5,6 @@
  * corrupt ConfigMap is reported (error log) and kept until an operator deletes it. Runs the
  * real Azure assigner against the loopback ARM stand-in; nothing leaves the machine.
  */
-import type { TokenCredential } from '@azure/core-auth';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,17 +15,13 @@ import { startFakeArm, type FakeArm } from '../../../test/support/fake-arm.js';
 import { createDirectorySource } from '../../kube/cluster-source/directory.js';
 import type { ClusterSource } from '../../kube/cluster-source/types.js';
 import { createLogger } from '../../observability/logger.js';
-import { createAzureNodeAssigner } from './azure-assigner.js';
+import { eventually } from '../../../test/support/eventually.js';
+import { dbBinding, dbIdentity, standInAssigner, userAssignedId } from '../../../test/support/mic-arm.js';
 import { runController } from './controller.js';
 import { configMapLedger, LEDGER_CONFIGMAP, memoryLedger, type AssignmentLedger } from './ledger.js';
 
-const API = 'aadpodidentity.k8s.io/v1';
 const SUB = '00000000-0000-0000-0000-0000000000dd';
-const mi = (name: string): string =>
-  `/subscriptions/${SUB}/resourceGroups/ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
-const credential: TokenCredential = {
-  getToken: () => Promise.resolve({ token: 'test-token', expiresOnTimestamp: Date.now() + 3_600_000 }),
-};
+const mi = (name: string): string => userAssignedId(SUB, name);
 const LEDGER_REF = {
   apiVersion: 'v1',
   kind: 'ConfigMap',
@@ -43,32 +38,9 @@ const objects = (vm: string): object[] => [
     spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'nginx' }] },
     status: { phase: 'Running' },
   },
-  {
-    apiVersion: API,
-    kind: 'AzureIdentity',
-    metadata: { name: 'db', namespace: 'app' },
-    spec: { type: 0, resourceID: mi('db'), clientID: 'db-client' },
-  },
-  {
-    apiVersion: API,
-    kind: 'AzureIdentityBinding',
-    metadata: { name: 'db', namespace: 'app' },
-    spec: { azureIdentity: 'db', selector: 'db' },
-  },
+  dbIdentity(mi('db')),
+  dbBinding,
 ];
-
-async function eventually<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() - start > timeoutMs) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('runController: the node assignment ledger after a failed or corrupt load', () => {
   let dir: string;
@@ -117,13 +89,7 @@ describe('runController: the node assignment ledger after a failed or corrupt lo
       debounceMs: 20,
       retryMs: 50,
       nodeAssignment: {
-        assigner: createAzureNodeAssigner({
-          credential,
-          armEndpoint: arm.url,
-          ca: arm.ca,
-          maxAttempts: 1,
-          pollIntervalMs: 10,
-        }),
+        assigner: standInAssigner(arm),
         ledger: ledger(source),
         backoffBaseMs: 50,
         backoffMaxMs: 200,

@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeApiServer, type FakeApiServer } from '../../../test/support/fake-apiserver.js';
+import { eventually } from '../../../test/support/eventually.js';
 import { runIdentityController } from '../../cli/commands/identity-controller.js';
 import { createApiServerSource } from '../../kube/cluster-source/api-server.js';
 import type { ClusterSource } from '../../kube/cluster-source/types.js';
@@ -46,16 +47,6 @@ const binding: KubeObject = {
   metadata: { name: 'b', namespace: 'app' },
   spec: { azureIdentity: 'sp', selector: 'x' },
 };
-
-async function eventually<T>(probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() - start > timeoutMs) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 let fake: FakeApiServer | undefined;
 let source: ClusterSource | undefined;

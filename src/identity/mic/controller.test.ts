@@ -13,6 +13,7 @@ import { createDirectorySource, stateFileOf } from '../../kube/cluster-source/di
 import type { ClusterSource } from '../../kube/cluster-source/types.js';
 import type { KubeObject } from '../../kube/types.js';
 import { createLogger } from '../../observability/logger.js';
+import { eventually } from '../../../test/support/eventually.js';
 import { MIC_KINDS, runController } from './controller.js';
 import { assignedIdentityName } from './reconcile.js';
 
@@ -42,16 +43,6 @@ const binding = {
   metadata: { name: 'b', namespace: 'app' },
   spec: { azureIdentity: 'sp', selector: 'x' },
 };
-
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() - start > timeoutMs) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('runController on a directory source', () => {
   let dir: string;
