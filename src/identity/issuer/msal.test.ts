@@ -11,17 +11,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createServer } from 'node:https';
 import type { Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { request } from 'node:https';
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoopbackIssuer } from '../../../test/support/loopback-issuer.js';
 import { generateCertificates } from '../../lib/tls/index.js';
-import { createIssuer } from './issuer.js';
-import { KeySet } from './keys.js';
-import { issuerListener } from './node-listener.js';
+import type { KeySet } from './keys.js';
 import { verifyToken } from './verify.js';
 
 const run = promisify(execFile);
@@ -92,29 +89,15 @@ describe('MSAL ConfidentialClientApplication against the issuer over HTTPS', () 
   let appCert: { cert: string; key: string };
 
   beforeAll(async () => {
-    const tls = await generateCertificates({
-      service: 'podsec-issuer',
-      namespace: 'podsec',
-      localhost: true,
-    });
-    ca = tls.caCert;
     const app = await generateCertificates({ service: 'app', namespace: 'ns', algorithm: 'rsa-2048' });
     appCert = { cert: app.cert, key: app.key };
-    keys = await KeySet.generate({ retentionSeconds: 3900 });
-    const issuer = createIssuer({
-      baseUrl: () => `https://${host}`,
-      keys,
-      identities: () => [
+    ({ server, host, ca, keys } = await startLoopbackIssuer(
+      () => [
         { clientId: SECRET_APP, tenantId: TENANT, secret: 'msal-secret', objectId: 'obj-1' },
         { clientId: CERT_APP, tenantId: TENANT, certificatePem: app.cert },
       ],
-    });
-    server = createServer(
-      { cert: tls.cert, key: tls.key },
-      issuerListener(issuer, { onRequest: (method, path) => seen.push(`${method} ${path}`) }),
-    );
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+      (method, path) => seen.push(`${method} ${path}`),
+    ));
   });
 
   afterAll(async () => {

@@ -5,16 +5,12 @@
  * instance discovery, nothing off loopback). Also the refusals a caller sees: a wrong secret, a
  * missing Secret or key, the issuer down.
  */
-import { request } from 'node:https';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import type { Server } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loopbackMsalNetwork, startLoopbackIssuer } from '../../../../test/support/loopback-issuer.js';
 import type { KubeObject } from '../../../kube/types.js';
 import { generateCertificates } from '../../../lib/tls/index.js';
-import { createIssuer } from '../../issuer/issuer.js';
-import { KeySet } from '../../issuer/keys.js';
-import { issuerListener } from '../../issuer/node-listener.js';
+import type { KeySet } from '../../issuer/keys.js';
 import { verifyToken } from '../../issuer/verify.js';
 import type { NmiIdentity, TokenResult } from '../types.js';
 import { AzureTokenProvider } from './azure-token-provider.js';
@@ -24,44 +20,6 @@ const TENANT = 'aaaabbbb-0000-1111-2222-333344445555';
 const SECRET_APP = '10000000-0000-0000-0000-0000000000a1';
 const CERT_APP = '10000000-0000-0000-0000-0000000000a2';
 const SECRET_VALUE = 'correct-horse-battery-staple';
-
-/** MSAL's network module: HTTPS trusting `ca`, and only to the issuer's host. */
-function network(ca: () => string, host: () => string, attempted: string[]): INetworkModule {
-  const send = <T>(
-    method: string,
-    url: string,
-    options?: NetworkRequestOptions,
-  ): Promise<NetworkResponse<T>> => {
-    attempted.push(url);
-    const u = new URL(url);
-    if (u.protocol !== 'https:' || u.host !== host()) {
-      return Promise.reject(new Error(`refusing to contact ${u.origin}`));
-    }
-    return new Promise((resolve, reject) => {
-      const req = request(u, { method, headers: options?.headers, ca: ca(), timeout: 5000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k] = v;
-          resolve({
-            status: res.statusCode ?? 0,
-            headers,
-            body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T,
-          });
-        });
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', reject);
-      req.end(options?.body);
-    });
-  };
-  return {
-    sendGetRequestAsync: <T>(url: string, o?: NetworkRequestOptions) => send<T>('GET', url, o),
-    sendPostRequestAsync: <T>(url: string, o?: NetworkRequestOptions) => send<T>('POST', url, o),
-  };
-}
 
 function azureIdentity(name: string, spec: Record<string, unknown>): KubeObject {
   return {
@@ -98,26 +56,12 @@ describe('MsalTokenProvider against podsec issuer on loopback HTTPS', () => {
   let provider: MsalTokenProvider;
 
   beforeAll(async () => {
-    const tls = await generateCertificates({
-      service: 'podsec-issuer',
-      namespace: 'podsec',
-      localhost: true,
-    });
-    ca = tls.caCert;
     const app = await generateCertificates({ service: 'app', namespace: 'apps', algorithm: 'rsa-2048' });
     appCert = { cert: app.cert, key: app.key };
-    keys = await KeySet.generate({ retentionSeconds: 3900 });
-    const issuer = createIssuer({
-      baseUrl: () => `https://${host}`,
-      keys,
-      identities: () => [
-        { clientId: SECRET_APP, tenantId: TENANT, secret: SECRET_VALUE },
-        { clientId: CERT_APP, tenantId: TENANT, certificatePem: app.cert },
-      ],
-    });
-    server = createServer({ cert: tls.cert, key: tls.key }, issuerListener(issuer));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, host, ca, keys } = await startLoopbackIssuer(() => [
+      { clientId: SECRET_APP, tenantId: TENANT, secret: SECRET_VALUE },
+      { clientId: CERT_APP, tenantId: TENANT, certificatePem: app.cert },
+    ]));
 
     const ref = (n: string) => ({ name: n, namespace: 'apps' });
     identities.set(
@@ -206,7 +150,7 @@ describe('MsalTokenProvider against podsec issuer on loopback HTTPS', () => {
         secretReads.push(`${ns}/${name}`);
         return Promise.resolve(ns === 'apps' ? secrets.get(name) : undefined);
       },
-      networkClient: network(
+      networkClient: loopbackMsalNetwork(
         () => ca,
         () => host,
         attempted,
@@ -335,7 +279,7 @@ describe('MsalTokenProvider against podsec issuer on loopback HTTPS', () => {
         authorityHost: `https://${host}/`,
         identity: (_ns, name) => identities.get(name),
         secret: read,
-        networkClient: network(
+        networkClient: loopbackMsalNetwork(
           () => ca,
           () => host,
           attempted,
@@ -355,7 +299,7 @@ describe('MsalTokenProvider against podsec issuer on loopback HTTPS', () => {
       authorityHost: 'https://127.0.0.1:1/',
       identity: (_ns, name) => identities.get(name),
       secret: (_ns, name) => Promise.resolve(secrets.get(name)),
-      networkClient: network(
+      networkClient: loopbackMsalNetwork(
         () => ca,
         () => '127.0.0.1:1',
         attempted,
@@ -396,7 +340,7 @@ describe('MsalTokenProvider against podsec issuer on loopback HTTPS', () => {
         authorityHost: `https://${host}/`,
         identity: (ns, name) => (ns === 'apps' ? live.get(name) : undefined),
         secret: (_ns, name) => Promise.resolve(secrets.get(name)),
-        networkClient: network(
+        networkClient: loopbackMsalNetwork(
           () => ca,
           () => host,
           attempted,
