@@ -4,127 +4,50 @@
  * identity is logged with its problems and never served, /healthz and /readyz answer, and the
  * informer picks up an identity added while running. Loopback only.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startIdentityIssuer, type RunningIssuer } from '../../src/cli/commands/identity-issuer.js';
 import { verifyToken } from '../../src/identity/issuer/index.js';
 import { UsageError } from '../../src/lib/errors.js';
-import { generateCertificates } from '../../src/lib/tls/index.js';
-import { createLogger } from '../../src/observability/logger.js';
+import {
+  callIssuer,
+  clientSecretYaml,
+  ISSUER_TENANT,
+  requestToken,
+  spIdentityYaml,
+  startStateIssuer,
+  type Reply,
+  type StateIssuer,
+} from '../support/state-issuer.js';
 
-const TENANT = 'contoso.onmicrosoft.com';
-const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+const TENANT = ISSUER_TENANT;
+const identityYaml = (name: string, clientID: string, secretName: string, extra = ''): string =>
+  spIdentityYaml({ name, clientID, secretName, secretNamespace: 'app', extra });
+const secretYaml = (name: string, value: string): string => clientSecretYaml(name, 'app', value);
 
-function identityYaml(name: string, clientID: string, secretName: string, extra = ''): string {
-  return `apiVersion: aadpodidentity.k8s.io/v1
-kind: AzureIdentity
-metadata:
-  name: ${name}
-  namespace: app
-spec:
-  type: 1
-  clientID: ${clientID}
-  tenantID: ${TENANT}
-  clientPassword:
-    name: ${secretName}
-    namespace: app
-${extra}`;
-}
-function secretYaml(name: string, value: string): string {
-  return `apiVersion: v1
-kind: Secret
-metadata:
-  name: ${name}
-  namespace: app
-data:
-  clientSecret: ${b64(value)}
-`;
-}
-
-interface Reply {
-  status: number;
-  body: string;
-}
-
+let running: StateIssuer;
 let dir: string;
-let ca: string;
 let issuer: RunningIssuer;
-let logLines = '';
-
-function call(path: string, form?: Record<string, string>): Promise<Reply> {
-  const body = form === undefined ? undefined : new URLSearchParams(form).toString();
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: issuer.port,
-        path,
-        method: body === undefined ? 'GET' : 'POST',
-        ca,
-        servername: 'localhost',
-        headers: body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const token = (clientId: string, secret: string): Promise<Reply> =>
-  call(`/${TENANT}/oauth2/v2.0/token`, {
-    grant_type: 'client_credentials',
-    client_id: clientId,
-    client_secret: secret,
-    scope: 'api://orders/.default',
-  });
+const logLines = (): string => running.logs();
+const call = (path: string, form?: Record<string, string>): Promise<Reply> => callIssuer(running, path, form);
+const token = (clientId: string, secret: string): Promise<Reply> => requestToken(running, clientId, secret);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'podsec-issuer-'));
-  const state = join(dir, 'state');
-  const certs = await generateCertificates({ service: 'issuer', namespace: 'podsec', localhost: true });
-  ca = certs.caCert;
-  writeFileSync(join(dir, 'tls.crt'), certs.cert);
-  writeFileSync(join(dir, 'tls.key'), certs.key);
-  mkdirSync(state);
-  writeFileSync(
-    join(state, 'reporting.yaml'),
-    `${identityYaml('reporting', 'reporting', 'reporting-secret')}---\n${secretYaml('reporting-secret', 's3cret-value')}`,
-  );
-  // Invalid: an adEndpoint over plain http to a non-loopback host.
-  writeFileSync(
-    join(state, 'broken.yaml'),
-    `${identityYaml('broken', 'broken', 'broken-secret', '  adEndpoint: http://login.example.com\n')}---\n${secretYaml('broken-secret', 'broken-value')}`,
-  );
-  const out = new PassThrough();
-  out.on('data', (c: Buffer) => (logLines += c.toString('utf8')));
-  issuer = await startIdentityIssuer(
+  running = await startStateIssuer(
+    'podsec-issuer-',
     {
-      tlsCert: join(dir, 'tls.crt'),
-      tlsKey: join(dir, 'tls.key'),
-      port: '0',
-      host: '127.0.0.1',
-      state,
-      keysDir: join(dir, 'keys'),
+      'reporting.yaml': `${identityYaml('reporting', 'reporting', 'reporting-secret')}---\n${secretYaml('reporting-secret', 's3cret-value')}`,
+      // Invalid: an adEndpoint over plain http to a non-loopback host.
+      'broken.yaml': `${identityYaml('broken', 'broken', 'broken-secret', '  adEndpoint: http://login.example.com\n')}---\n${secretYaml('broken-secret', 'broken-value')}`,
     },
-    { logger: createLogger({ level: 'info', destination: out }) },
+    (d) => ({ keysDir: join(d, 'keys') }),
   );
-  await issuer.feed.synced;
+  ({ dir, issuer } = running);
 }, 30_000);
 
 afterAll(async () => {
-  await issuer.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await running.close();
 });
 
 describe('podsec identity issuer', () => {
@@ -170,10 +93,10 @@ describe('podsec identity issuer', () => {
     expect(issuer.feed.current().refused).toEqual([
       expect.objectContaining({ namespace: 'app', name: 'broken' }),
     ]);
-    expect(logLines).toContain('AzureIdentity refused');
-    expect(logLines).toContain('spec.adEndpoint');
-    expect(logLines).not.toContain('s3cret-value');
-    expect(logLines).not.toContain('broken-value');
+    expect(logLines()).toContain('AzureIdentity refused');
+    expect(logLines()).toContain('spec.adEndpoint');
+    expect(logLines()).not.toContain('s3cret-value');
+    expect(logLines()).not.toContain('broken-value');
   });
 
   it('serves an identity added while running (informer refresh)', async () => {
