@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIdentityNmi, type RunningNmi } from '../../src/cli/commands/identity-nmi.js';
 import { verifyToken } from '../../src/identity/issuer/index.js';
 import { silentLogger } from '../../src/observability/index.js';
+import { assignedIdentityYaml, managedIdentityYaml, runningPodYaml } from '../support/nmi-state-yaml.js';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'identity-python-client.py');
@@ -43,40 +44,11 @@ function probePython(): { ok: boolean; why: string } {
 const python = probePython();
 const inCi = process.env['CI'] === 'true';
 
-const identity = (name: string, clientID: string): string => `apiVersion: aadpodidentity.k8s.io/v1
-kind: AzureIdentity
-metadata: {name: ${name}, namespace: apps}
-spec: {type: 0, clientID: ${clientID}, tenantID: ${TENANT}, resourceID: /subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}}
-`;
-const pod = (name: string, ip: string): string => `apiVersion: v1
-kind: Pod
-metadata: {name: ${name}, namespace: apps}
-spec: {nodeName: local, containers: [{name: c, image: busybox}]}
-status: {phase: Running, podIP: ${ip}}
-`;
-const assigned = (
-  podName: string,
-  idName: string,
-  clientID: string,
-): string => `apiVersion: aadpodidentity.k8s.io/v1
-kind: AzureAssignedIdentity
-metadata: {name: ${podName}-apps-${idName}, namespace: apps, labels: {nodename: local}}
-spec:
-  pod: ${podName}
-  podNamespace: apps
-  nodename: local
-  azureIdentityRef:
-    apiVersion: aadpodidentity.k8s.io/v1
-    kind: AzureIdentity
-    metadata: {name: ${idName}, namespace: apps}
-    spec: {type: 0, clientID: ${clientID}}
-  azureBindingRef:
-    apiVersion: aadpodidentity.k8s.io/v1
-    kind: AzureIdentityBinding
-    metadata: {name: ${idName}, namespace: apps}
-    spec: {azureIdentity: ${idName}, selector: ${podName}}
-status: {status: Assigned}
-`;
+const identity = (name: string, clientID: string): string =>
+  managedIdentityYaml({ name, clientID, tenantID: TENANT });
+const pod = (name: string, ip: string): string => runningPodYaml({ name, node: 'local', ip });
+const assigned = (podName: string, idName: string, clientID: string): string =>
+  assignedIdentityYaml({ pod: podName, identity: idName, clientID, node: 'local' });
 
 const STATE = [
   identity('reader', ID_BOUND),

@@ -31,47 +31,18 @@ import {
 } from '../../src/lib/tls/index.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { installLoopbackGuard, type LoopbackGuard } from '../support/loopback-guard.js';
+import { assignedIdentityYaml, managedIdentityYaml, runningPodYaml } from '../support/nmi-state-yaml.js';
 
 const ID_A = '0000000a-aaaa-4aaa-8aaa-00000000000a';
 const ID_B = '0000000b-bbbb-4bbb-8bbb-00000000000b';
 const TENANT = '00000000-0000-0000-0000-0000000000a1';
 
-function identity(name: string, clientID: string): string {
-  return `apiVersion: aadpodidentity.k8s.io/v1
-kind: AzureIdentity
-metadata: {name: ${name}, namespace: apps}
-spec: {type: 0, clientID: ${clientID}, tenantID: ${TENANT}, resourceID: /subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}}
-`;
-}
-function pod(name: string, node: string): string {
-  return `apiVersion: v1
-kind: Pod
-metadata: {name: ${name}, namespace: apps, labels: {aadpodidbinding: ${name}}}
-spec: {nodeName: ${node}, containers: [{name: c, image: busybox}]}
-status: {phase: Running, podIP: 127.0.0.1}
-`;
-}
-function assigned(podName: string, idName: string, clientID: string, node: string): string {
-  return `apiVersion: aadpodidentity.k8s.io/v1
-kind: AzureAssignedIdentity
-metadata: {name: ${podName}-apps-${idName}, namespace: apps, labels: {nodename: ${node}}}
-spec:
-  pod: ${podName}
-  podNamespace: apps
-  nodename: ${node}
-  azureIdentityRef:
-    apiVersion: aadpodidentity.k8s.io/v1
-    kind: AzureIdentity
-    metadata: {name: ${idName}, namespace: apps}
-    spec: {type: 0, clientID: ${clientID}}
-  azureBindingRef:
-    apiVersion: aadpodidentity.k8s.io/v1
-    kind: AzureIdentityBinding
-    metadata: {name: ${idName}, namespace: apps}
-    spec: {azureIdentity: ${idName}, selector: ${podName}}
-status: {status: Assigned}
-`;
-}
+const identity = (name: string, clientID: string): string =>
+  managedIdentityYaml({ name, clientID, tenantID: TENANT });
+const pod = (name: string, node: string): string =>
+  runningPodYaml({ name, node, ip: '127.0.0.1', bindingLabel: name });
+const assigned = (podName: string, idName: string, clientID: string, node: string): string =>
+  assignedIdentityYaml({ pod: podName, identity: idName, clientID, node });
 
 // Both pods claim 127.0.0.1, each on its own node: an NMI only sees its own node's pods.
 const STATE = [
@@ -436,17 +407,10 @@ describe('NMI --token-provider issuer=URL over mutual TLS', () => {
 // objects. With the prod identity gone, evil's own identity works again (the control).
 describe('a client id claimed by AzureIdentities in two namespaces', () => {
   const SHARED = '0000000c-cccc-4ccc-8ccc-00000000000c';
-  const dupIdentity = (ns: string, name: string): string => `apiVersion: aadpodidentity.k8s.io/v1
-kind: AzureIdentity
-metadata: {name: ${name}, namespace: ${ns}}
-spec: {type: 0, clientID: ${SHARED}, tenantID: ${TENANT}, resourceID: /subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}}
-`;
-  const dupPod = (ns: string, name: string, ip: string): string => `apiVersion: v1
-kind: Pod
-metadata: {name: ${name}, namespace: ${ns}, labels: {aadpodidbinding: ${name}}}
-spec: {nodeName: node-a, containers: [{name: c, image: busybox}]}
-status: {phase: Running, podIP: ${ip}}
-`;
+  const dupIdentity = (ns: string, name: string): string =>
+    managedIdentityYaml({ name, namespace: ns, clientID: SHARED, tenantID: TENANT });
+  const dupPod = (ns: string, name: string, ip: string): string =>
+    runningPodYaml({ name, namespace: ns, node: 'node-a', ip, bindingLabel: name });
   const dupAssigned = (ns: string, podName: string, idName: string): string =>
     assigned(podName, idName, SHARED, 'node-a')
       .replaceAll('namespace: apps', `namespace: ${ns}`)
