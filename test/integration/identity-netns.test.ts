@@ -191,6 +191,31 @@ function runInPod(
   });
 }
 
+/**
+ * A node script run in namespace `ns` with only PATH in its environment (stderr inherited),
+ * tracked for clean-up; each complete line it prints goes to `onLine`.
+ */
+function spawnScriptInNs(
+  ns: string,
+  script: string,
+  stdin: 'ignore' | 'pipe',
+  onLine: (line: string) => void,
+): ChildProcess {
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script], {
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+    stdio: [stdin, 'pipe', 'inherit'],
+  });
+  children.push(child);
+  let buf = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    buf += c.toString('utf8');
+    const lines = buf.split('\n');
+    buf = lines.pop() ?? '';
+    for (const l of lines) onLine(l);
+  });
+  return child;
+}
+
 function deleteNs(name: string): void {
   spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
 }
@@ -255,25 +280,10 @@ async function addStandInImds(): Promise<string[]> {
   // kube-proxy does on a real node, so connections opened before the redirect are tracked.
   execFileSync('ip', ['netns', 'exec', NS.node, 'nft', '-f', '-'], { input: KUBE_PROXY_LIKE });
   const hits: string[] = [];
-  const child = spawn(
-    'ip',
-    ['netns', 'exec', NS.imds, process.execPath, '--input-type=module', '-e', FAKE_IMDS],
-    {
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  children.push(child);
-  let buf = '';
   let ready = false;
-  child.stdout.on('data', (c: Buffer) => {
-    buf += c.toString('utf8');
-    const lines = buf.split('\n');
-    buf = lines.pop() ?? '';
-    for (const l of lines) {
-      if (l === 'READY') ready = true;
-      else if (l.startsWith('HIT ')) hits.push(l.slice(4));
-    }
+  spawnScriptInNs(NS.imds, FAKE_IMDS, 'ignore', (l) => {
+    if (l === 'READY') ready = true;
+    else if (l.startsWith('HIT ')) hits.push(l.slice(4));
   });
   await vi.waitFor(
     () => {
@@ -319,23 +329,8 @@ interface HeldConnection {
 }
 
 async function openHeldConnection(): Promise<HeldConnection> {
-  const child = spawn(
-    'ip',
-    ['netns', 'exec', NS.unbound, process.execPath, '--input-type=module', '-e', HOLDER],
-    {
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  children.push(child);
   const lines: string[] = [];
-  let buf = '';
-  child.stdout.on('data', (c: Buffer) => {
-    buf += c.toString('utf8');
-    const parts = buf.split('\n');
-    buf = parts.pop() ?? '';
-    lines.push(...parts);
-  });
+  const child = spawnScriptInNs(NS.unbound, HOLDER, 'pipe', (l) => lines.push(l));
   const nextLine = async (): Promise<string> =>
     vi.waitFor(
       () => {
@@ -349,7 +344,7 @@ async function openHeldConnection(): Promise<HeldConnection> {
   if (first !== 'ok') throw new Error(`held connection: first request got ${first}`);
   return {
     next: () => {
-      child.stdin.write('go\n');
+      child.stdin!.write('go\n');
       return nextLine();
     },
   };
