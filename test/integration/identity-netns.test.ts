@@ -13,7 +13,7 @@
  * and a kernel bridge behind the pod-interface patterns makes --redirect refuse to start.
  * Needs root, ip, nft, conntrack and setpriv: skipped loudly without them, a failure when CI=true.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -389,6 +389,31 @@ describe.skipIf(!ENV_READY && process.env['CI'] !== 'true')('NMI --redirect in n
   let scopeCounter = 0;
   const scope = (): string => `api://podsec-netns-${TAG}-${++scopeCounter}/.default`;
 
+  /** `podsec identity nmi` for this node, run in the node namespace with no nft on the PATH. */
+  const nmiWithoutNft = (...extra: string[]): SpawnSyncReturns<string> => {
+    const ipPath = spawnSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).stdout.trim();
+    return spawnSync(
+      ipPath,
+      [
+        'netns',
+        'exec',
+        NS.node,
+        process.execPath,
+        bin,
+        'identity',
+        'nmi',
+        '--node',
+        NODE_NAME,
+        '--state',
+        stateDir,
+        '--listen-address',
+        NODE_IP,
+        ...extra,
+      ],
+      { encoding: 'utf8', env: { PATH: '/nonexistent' } },
+    );
+  };
+
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'podsec-nmi-netns-'));
     stateDir = join(dir, 'state');
@@ -542,25 +567,7 @@ describe.skipIf(!ENV_READY && process.env['CI'] !== 'true')('NMI --redirect in n
   }, 30_000);
 
   it('clear errors, no stack trace: nft missing, or no CAP_NET_ADMIN', () => {
-    const nmiArgs = [
-      'identity',
-      'nmi',
-      '--node',
-      NODE_NAME,
-      '--state',
-      stateDir,
-      '--listen-address',
-      NODE_IP,
-    ];
-    const ipPath = spawnSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).stdout.trim();
-    const noNft = spawnSync(
-      ipPath,
-      ['netns', 'exec', NS.node, process.execPath, bin, ...nmiArgs, '--redirect'],
-      {
-        encoding: 'utf8',
-        env: { PATH: '/nonexistent' },
-      },
-    );
+    const noNft = nmiWithoutNft('--redirect');
     expect(noNft.status).toBe(2);
     expect(noNft.stderr).toContain('the nft command (nftables) was not found');
     expect(noNft.stderr).toContain('hint: install nftables');
@@ -602,30 +609,8 @@ describe.skipIf(!ENV_READY && process.env['CI'] !== 'true')('NMI --redirect in n
     inNs(NS.node, 'ip', 'link', 'add', bridge, 'type', 'bridge');
     inNs(NS.node, 'ip', 'link', 'add', `vq${TAG}a`, 'type', 'veth', 'peer', 'name', `vr${TAG}a`);
     inNs(NS.node, 'ip', 'link', 'set', `vq${TAG}a`, 'master', bridge);
-    const ipPath = spawnSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).stdout.trim();
-    const run = (...extra: string[]): ReturnType<typeof spawnSync> =>
-      spawnSync(
-        ipPath,
-        [
-          'netns',
-          'exec',
-          NS.node,
-          process.execPath,
-          bin,
-          'identity',
-          'nmi',
-          '--node',
-          NODE_NAME,
-          '--state',
-          stateDir,
-          '--listen-address',
-          NODE_IP,
-          '--redirect',
-          ...extra,
-        ],
-        // No nft on the PATH: whatever gets past the bridge check stops before touching nftables.
-        { encoding: 'utf8', env: { PATH: '/nonexistent' } },
-      );
+    // No nft on the PATH: whatever gets past the bridge check stops before touching nftables.
+    const run = (...extra: string[]): ReturnType<typeof spawnSync> => nmiWithoutNft('--redirect', ...extra);
     for (const pattern of [bridge, `vq${TAG}*`]) {
       const refused = run('--pod-interface', pattern);
       expect(refused.status, String(refused.stderr)).toBe(2);
