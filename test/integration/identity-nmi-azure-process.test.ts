@@ -20,6 +20,7 @@ import { KeySet } from '../../src/identity/issuer/keys.js';
 import { issuerListener } from '../../src/identity/issuer/node-listener.js';
 import { verifyToken } from '../../src/identity/issuer/verify.js';
 import { generateCertificates } from '../../src/lib/tls/index.js';
+import { assignedIdentityYaml } from '../support/nmi-state-yaml.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const bin = process.env['PODSEC_BIN'] ?? `${root}dist/cli/main.js`;
@@ -35,24 +36,16 @@ function state(certBundle: string): string {
     .split('\n')
     .map((l) => `    ${l}`)
     .join('\n');
-  const assigned = (name: string, type: number, client: string) => `apiVersion: aadpodidentity.k8s.io/v1
-kind: AzureAssignedIdentity
-metadata: {name: app-default-${name}, namespace: default, labels: {nodename: local}}
-spec:
-  pod: app
-  podNamespace: default
-  nodename: local
-  azureIdentityRef:
-    apiVersion: aadpodidentity.k8s.io/v1
-    kind: AzureIdentity
-    metadata: {name: ${name}, namespace: default}
-    spec: {type: ${type}, clientID: ${client}}
-  azureBindingRef:
-    apiVersion: aadpodidentity.k8s.io/v1
-    kind: AzureIdentityBinding
-    metadata: {name: b-${name}, namespace: default}
-    spec: {azureIdentity: ${name}, selector: app}
-status: {status: Assigned}`;
+  const assigned = (name: string, type: number, client: string): string =>
+    assignedIdentityYaml({
+      pod: 'app',
+      identity: name,
+      clientID: client,
+      node: 'local',
+      namespace: 'default',
+      type,
+      binding: `b-${name}`,
+    });
   return [
     `apiVersion: v1
 kind: Pod

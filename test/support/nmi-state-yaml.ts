@@ -35,13 +35,18 @@ status: {phase: Running, podIP: ${o.ip}}
 `;
 }
 
-/** The Assigned AzureAssignedIdentity `<pod>-<namespace>-<identity>` on `node`, binding selector = pod name. */
+/**
+ * The Assigned AzureAssignedIdentity `<pod>-<namespace>-<identity>` on `node`: identity of `type`
+ * (default 0) through binding `binding` (default: the identity's name) whose selector is the pod name.
+ */
 export function assignedIdentityYaml(o: {
   pod: string;
   identity: string;
   clientID: string;
   node: string;
   namespace?: string;
+  type?: number;
+  binding?: string;
 }): string {
   const ns = o.namespace ?? 'apps';
   return `apiVersion: aadpodidentity.k8s.io/v1
@@ -55,11 +60,11 @@ spec:
     apiVersion: aadpodidentity.k8s.io/v1
     kind: AzureIdentity
     metadata: {name: ${o.identity}, namespace: ${ns}}
-    spec: {type: 0, clientID: ${o.clientID}}
+    spec: {type: ${o.type ?? 0}, clientID: ${o.clientID}}
   azureBindingRef:
     apiVersion: aadpodidentity.k8s.io/v1
     kind: AzureIdentityBinding
-    metadata: {name: ${o.identity}, namespace: ${ns}}
+    metadata: {name: ${o.binding ?? o.identity}, namespace: ${ns}}
     spec: {azureIdentity: ${o.identity}, selector: ${o.pod}}
 status: {status: Assigned}
 `;

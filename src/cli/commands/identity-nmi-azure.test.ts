@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { assignedIdentityYaml } from '../../../test/support/nmi-state-yaml.js';
 import { UsageError } from '../../lib/errors.js';
 import { silentLogger } from '../../observability/index.js';
 import { startIdentityNmi, type IdentityNmiOptions, type RunningNmi } from './identity-nmi.js';
@@ -31,24 +32,14 @@ spec:
   type: 0
   clientID: ${MSI_CLIENT}
   resourceID: /subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/msi`,
-    `apiVersion: aadpodidentity.k8s.io/v1
-kind: AzureAssignedIdentity
-metadata: {name: app-default-msi, namespace: default, labels: {nodename: local}}
-spec:
-  pod: app
-  podNamespace: default
-  nodename: local
-  azureIdentityRef:
-    apiVersion: aadpodidentity.k8s.io/v1
-    kind: AzureIdentity
-    metadata: {name: msi, namespace: default}
-    spec: {type: 0, clientID: ${MSI_CLIENT}}
-  azureBindingRef:
-    apiVersion: aadpodidentity.k8s.io/v1
-    kind: AzureIdentityBinding
-    metadata: {name: b, namespace: default}
-    spec: {azureIdentity: msi, selector: app}
-status: {status: Assigned}`,
+    assignedIdentityYaml({
+      pod: 'app',
+      identity: 'msi',
+      clientID: MSI_CLIENT,
+      node: 'local',
+      namespace: 'default',
+      binding: 'b',
+    }),
   ];
   if (opts.exception === true) {
     docs.push(`apiVersion: aadpodidentity.k8s.io/v1

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCliForStderr } from '../../../test/support/cli-stderr.js';
 import { verifyToken } from '../../identity/issuer/index.js';
+import { assignedIdentityYaml } from '../../../test/support/nmi-state-yaml.js';
 import { UsageError } from '../../lib/errors.js';
 import { silentLogger } from '../../observability/index.js';
 import { startIdentityNmi, type IdentityNmiOptions, type RunningNmi } from './identity-nmi.js';
@@ -34,25 +35,15 @@ spec:
   tenantID: 00000000-0000-0000-0000-0000000000a1
   clientPassword: {name: sp-secret, namespace: default}
 ---
-apiVersion: aadpodidentity.k8s.io/v1
-kind: AzureAssignedIdentity
-metadata: {name: app-default-sp, namespace: default, labels: {nodename: local}}
-spec:
-  pod: app
-  podNamespace: default
-  nodename: local
-  azureIdentityRef:
-    apiVersion: aadpodidentity.k8s.io/v1
-    kind: AzureIdentity
-    metadata: {name: sp, namespace: default}
-    spec: {type: 1, clientID: 00000000-0000-0000-0000-0000000000c1}
-  azureBindingRef:
-    apiVersion: aadpodidentity.k8s.io/v1
-    kind: AzureIdentityBinding
-    metadata: {name: b, namespace: default}
-    spec: {azureIdentity: sp, selector: app}
-status: {status: Assigned}
-`;
+${assignedIdentityYaml({
+  pod: 'app',
+  identity: 'sp',
+  clientID: '00000000-0000-0000-0000-0000000000c1',
+  node: 'local',
+  namespace: 'default',
+  type: 1,
+  binding: 'b',
+})}`;
 
 let dirs: string[] = [];
 let running: RunningNmi[] = [];
