@@ -7,64 +7,15 @@
  * test fails if a single such attempt happened.
  */
 import { request as httpRequest } from 'node:http';
-import net from 'node:net';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { installLoopbackGuard, type LoopbackGuard } from '../../../test/support/loopback-guard.js';
 import { createNmiDeps, startNmiServer, type NmiServer } from './server.js';
 import type { NmiIdentity, NmiPod, PodAssignment, TokenProvider } from './types.js';
 
-const blocked: string[] = [];
-// eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be re-applied with the socket as `this`
-const originalConnect = net.Socket.prototype.connect;
-
-function isLoopback(host: string | undefined): boolean {
-  if (host === undefined || host === '') return false;
-  const h = host.toLowerCase();
-  return h === 'localhost' || h === '::1' || h.startsWith('127.') || h.startsWith('::ffff:127.');
-}
-
-function installLoopbackGuard(): void {
-  net.Socket.prototype.connect = function guarded(this: net.Socket, ...args: unknown[]) {
-    // Node's own callers (http.Agent, net.connect) pass the normalized [options, callback] pair.
-    const first = Array.isArray(args[0]) ? args[0][0] : args[0];
-    let host: string | undefined;
-    let isPath = false;
-    if (typeof first === 'object' && first !== null) {
-      const o = first as { host?: string; path?: string };
-      isPath = typeof o.path === 'string';
-      host = o.host ?? 'localhost';
-      if (o.path === null) isPath = false;
-    } else if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))) {
-      host = typeof args[1] === 'string' ? args[1] : 'localhost';
-    } else if (typeof first === 'string') {
-      isPath = true;
-    }
-    if (!isPath && !isLoopback(host)) {
-      blocked.push(String(host));
-      process.nextTick(() =>
-        this.destroy(new Error(`test guard: blocked non-loopback connection to ${host}`)),
-      );
-      return this;
-    }
-    return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
-  };
-}
-
-const SDK_ENV = [
-  'AZURE_POD_IDENTITY_AUTHORITY_HOST',
-  'AZURE_CLIENT_ID',
-  'AZURE_TENANT_ID',
-  'AZURE_FEDERATED_TOKEN_FILE',
-  'AZURE_TOKEN_CREDENTIALS',
-  'IDENTITY_ENDPOINT',
-  'IDENTITY_HEADER',
-  'IDENTITY_SERVER_THUMBPRINT',
-  'IMDS_ENDPOINT',
-  'MSI_ENDPOINT',
-  'MSI_SECRET',
-  'MSI_CLIENT_ID',
-];
-const savedEnv = new Map<string, string | undefined>();
+let guard: LoopbackGuard;
+/** Hosts the guard refused a connection to (CONTRACTS.md section 7: must stay empty). */
+let blocked: string[] = [];
 
 const ID_BOUND: NmiIdentity = {
   namespace: 'apps',
@@ -109,11 +60,8 @@ function freshScope(): string {
 }
 
 beforeAll(async () => {
-  installLoopbackGuard();
-  for (const name of SDK_ENV) {
-    savedEnv.set(name, process.env[name]);
-    delete process.env[name];
-  }
+  guard = installLoopbackGuard();
+  blocked = guard.blocked;
   nmi = await startNmiServer({
     host: '127.0.0.1',
     port: 0,
@@ -133,11 +81,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await nmi.close();
-  for (const [name, value] of savedEnv) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  net.Socket.prototype.connect = originalConnect;
+  guard.uninstall();
 });
 
 afterEach(() => {
