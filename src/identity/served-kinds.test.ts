@@ -19,6 +19,21 @@ afterEach(async () => {
   fake = undefined;
 });
 
+/** A required Pod kind whose informer never syncs. */
+function neverSyncedPods() {
+  return {
+    kind: { apiVersion: 'v1', kind: 'Pod' },
+    informer: {
+      synced: new Promise<void>(() => undefined),
+      list: () => [],
+      get: () => undefined,
+      onEvent: () => () => undefined,
+      stop: () => undefined,
+    },
+    need: 'required' as const,
+  };
+}
+
 function capture(): { log: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const log = pino(
@@ -156,17 +171,7 @@ describe('awaitKinds', () => {
 
   it('times out with the name of what did not sync when a served kind never lists', async () => {
     const { log } = capture();
-    const never = {
-      kind: { apiVersion: 'v1', kind: 'Pod' },
-      informer: {
-        synced: new Promise<void>(() => undefined),
-        list: () => [],
-        get: () => undefined,
-        onEvent: () => () => undefined,
-        stop: () => undefined,
-      },
-      need: 'required' as const,
-    };
+    const never = neverSyncedPods();
     await expect(awaitKinds([never], { log, timeoutMs: 50, what: 'the pod cache' })).rejects.toThrow(
       'the pod cache did not sync within 50 ms',
     );
@@ -175,17 +180,7 @@ describe('awaitKinds', () => {
   it('resolves when aborted before anything synced', async () => {
     const { log } = capture();
     const stop = new AbortController();
-    const never = {
-      kind: { apiVersion: 'v1', kind: 'Pod' },
-      informer: {
-        synced: new Promise<void>(() => undefined),
-        list: () => [],
-        get: () => undefined,
-        onEvent: () => () => undefined,
-        stop: () => undefined,
-      },
-      need: 'required' as const,
-    };
+    const never = neverSyncedPods();
     const waiting = awaitKinds([never], { log, signal: stop.signal });
     stop.abort();
     await expect(waiting).resolves.toEqual({ notServed: [] });
