@@ -4,25 +4,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { generateCertificates } from '../../src/lib/tls/index.js';
+import { httpsStatus } from '../support/https-status.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const bin = `${root}dist/cli/main.js`;
 
-function get(port: number, ca: string, path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, ca, servername: 'localhost' }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = httpsStatus;
 
 describe.skipIf(!existsSync(bin))('podsec identity issuer process', () => {
   const dir = mkdtempSync(join(tmpdir(), 'podsec-issuer-proc-'));

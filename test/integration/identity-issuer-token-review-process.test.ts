@@ -10,13 +10,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHttpsIssuerClient } from '../../src/identity/nmi/issuer-https.js';
 import type { KubeObject } from '../../src/kube/types.js';
 import { generateCertificates } from '../../src/lib/tls/index.js';
+import { httpsStatus } from '../support/https-status.js';
 import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -84,16 +84,7 @@ function assigned(pod: string, idName: string, clientID: string, node: string): 
   };
 }
 
-function get(port: number, ca: string, path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, ca, servername: 'localhost' }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = httpsStatus;
 
 function claims(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<
