@@ -17,6 +17,7 @@ import type { ClusterSource } from '../../kube/cluster-source/types.js';
 import type { KubeObject } from '../../kube/types.js';
 import { createLogger } from '../../observability/logger.js';
 import { eventually } from '../../../test/support/eventually.js';
+import { appPod } from '../../../test/support/mic-objects.js';
 import { dbBinding, dbIdentity, standInAssigner, userAssignedId } from '../../../test/support/mic-arm.js';
 import { MIC_KINDS, runController, type RoundResult } from './controller.js';
 import { memoryLedger } from './ledger.js';
@@ -30,13 +31,7 @@ const node = (name: string, providerID: string): KubeObject => ({
   metadata: { name },
   spec: { providerID },
 });
-const pod = (name: string, nodeName: string, label = 'db'): KubeObject => ({
-  apiVersion: 'v1',
-  kind: 'Pod',
-  metadata: { name, namespace: 'app', labels: { aadpodidbinding: label } },
-  spec: { nodeName, containers: [{ name: 'c', image: 'nginx' }] },
-  status: { phase: 'Running' },
-});
+const pod = (name: string, nodeName: string, label = 'db'): KubeObject => appPod(name, nodeName, label);
 const identity = dbIdentity(mi('db'));
 const binding = dbBinding;
 

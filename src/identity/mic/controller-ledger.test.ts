@@ -16,6 +16,7 @@ import { createDirectorySource } from '../../kube/cluster-source/directory.js';
 import type { ClusterSource } from '../../kube/cluster-source/types.js';
 import { createLogger } from '../../observability/logger.js';
 import { eventually } from '../../../test/support/eventually.js';
+import { appPod } from '../../../test/support/mic-objects.js';
 import { dbBinding, dbIdentity, standInAssigner, userAssignedId } from '../../../test/support/mic-arm.js';
 import { runController } from './controller.js';
 import { configMapLedger, LEDGER_CONFIGMAP, memoryLedger, type AssignmentLedger } from './ledger.js';
@@ -31,13 +32,7 @@ const LEDGER_REF = {
 
 const objects = (vm: string): object[] => [
   { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { providerID: `azure://${vm}` } },
-  {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: 'a1', namespace: 'app', labels: { aadpodidbinding: 'db' } },
-    spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'nginx' }] },
-    status: { phase: 'Running' },
-  },
+  appPod('a1', 'n1', 'db'),
   dbIdentity(mi('db')),
   dbBinding,
 ];

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeApiServer, type FakeApiServer } from '../../../test/support/fake-apiserver.js';
 import { eventually } from '../../../test/support/eventually.js';
+import { appPod, spBinding, spIdentity } from '../../../test/support/mic-objects.js';
 import { runIdentityController } from '../../cli/commands/identity-controller.js';
 import { createApiServerSource } from '../../kube/cluster-source/api-server.js';
 import type { ClusterSource } from '../../kube/cluster-source/types.js';
@@ -23,30 +24,9 @@ const API = 'aadpodidentity.k8s.io/v1';
 const FAST = { backoffInitialMs: 20, backoffMaxMs: 100, watchTimeoutSeconds: 30 } as const;
 
 const node = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Node', metadata: { name } });
-const pod = (name: string, nodeName: string): KubeObject => ({
-  apiVersion: 'v1',
-  kind: 'Pod',
-  metadata: { name, namespace: 'app', labels: { aadpodidbinding: 'x' } },
-  spec: { nodeName, containers: [{ name: 'c', image: 'nginx' }] },
-  status: { phase: 'Running' },
-});
-const identity: KubeObject = {
-  apiVersion: API,
-  kind: 'AzureIdentity',
-  metadata: { name: 'sp', namespace: 'app' },
-  spec: {
-    type: 1,
-    clientID: 'sp-client',
-    tenantID: 'tenant',
-    clientPassword: { name: 's', namespace: 'app' },
-  },
-};
-const binding: KubeObject = {
-  apiVersion: API,
-  kind: 'AzureIdentityBinding',
-  metadata: { name: 'b', namespace: 'app' },
-  spec: { azureIdentity: 'sp', selector: 'x' },
-};
+const pod = (name: string, nodeName: string): KubeObject => appPod(name, nodeName, 'x');
+const identity = spIdentity('s');
+const binding = spBinding;
 
 let fake: FakeApiServer | undefined;
 let source: ClusterSource | undefined;

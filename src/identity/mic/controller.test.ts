@@ -14,35 +14,13 @@ import type { ClusterSource } from '../../kube/cluster-source/types.js';
 import type { KubeObject } from '../../kube/types.js';
 import { createLogger } from '../../observability/logger.js';
 import { eventually } from '../../../test/support/eventually.js';
+import { appPod, spBinding, spIdentity } from '../../../test/support/mic-objects.js';
 import { MIC_KINDS, runController } from './controller.js';
 import { assignedIdentityName } from './reconcile.js';
 
-const API = 'aadpodidentity.k8s.io/v1';
-
-const podObj = (label: string): KubeObject => ({
-  apiVersion: 'v1',
-  kind: 'Pod',
-  metadata: { name: 'web', namespace: 'app', labels: { aadpodidbinding: label } },
-  spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'nginx' }] },
-  status: { phase: 'Running' },
-});
-const identity = {
-  apiVersion: API,
-  kind: 'AzureIdentity',
-  metadata: { name: 'sp', namespace: 'app' },
-  spec: {
-    type: 1,
-    clientID: 'sp-client',
-    tenantID: 'tenant',
-    clientPassword: { name: 'sp-secret', namespace: 'app' },
-  },
-};
-const binding = {
-  apiVersion: API,
-  kind: 'AzureIdentityBinding',
-  metadata: { name: 'b', namespace: 'app' },
-  spec: { azureIdentity: 'sp', selector: 'x' },
-};
+const podObj = (label: string): KubeObject => appPod('web', 'n1', label);
+const identity = spIdentity('sp-secret');
+const binding = spBinding;
 
 describe('runController on a directory source', () => {
   let dir: string;
