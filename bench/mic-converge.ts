@@ -20,6 +20,7 @@ import { plan, planNodeAssignments, readyPairs, type MicPod } from '../src/ident
 import { createApiServerSource } from '../src/kube/cluster-source/index.js';
 import type { KubeObject } from '../src/kube/types.js';
 import { createLogger } from '../src/observability/logger.js';
+import { rng } from './rng.js';
 
 const API = 'aadpodidentity.k8s.io/v1';
 const BINDINGS = 100;
@@ -31,17 +32,6 @@ const CRD_KINDS = [
   { apiVersion: API, kind: 'AzureIdentityBinding', plural: 'azureidentitybindings', namespaced: true },
   { apiVersion: API, kind: 'AzureAssignedIdentity', plural: 'azureassignedidentities', namespaced: true },
 ];
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const miId = (i: number): string =>
   `/subscriptions/${SUB}/resourceGroups/ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-${i}`;

@@ -7,23 +7,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import { applyActions, reconcile, type MicPod, type MicSnapshot } from '../src/identity/mic/index.js';
+import { rng } from './rng.js';
 
 const PODS = 5_000;
 const BINDINGS = 100;
 const NAMESPACES = 50;
 const NODES = 100;
 const RUNS = 7;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rand = rng(5);
 const resourceId = (i: number): string =>

@@ -10,6 +10,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { rng } from './rng.js';
 import { compile } from '../src/netpol/compile.js';
 import { explain } from '../src/netpol/explain.js';
 import { matrix, matrixRow } from '../src/netpol/matrix.js';
@@ -22,17 +23,6 @@ import type {
   NetpolPod,
   NetpolPolicy,
 } from '../src/netpol/model/types.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const APPS = 10;
 const TIERS = ['web', 'api', 'db'] as const;
