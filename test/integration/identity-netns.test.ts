@@ -389,27 +389,15 @@ describe.skipIf(!ENV_READY && process.env['CI'] !== 'true')('NMI --redirect in n
   let scopeCounter = 0;
   const scope = (): string => `api://podsec-netns-${TAG}-${++scopeCounter}/.default`;
 
+  /** `identity nmi` for this node over the lab's --state directory. */
+  const nmiArgs = (): string[] => ['identity', 'nmi', '--node', NODE_NAME, '--state', stateDir];
+
   /** `podsec identity nmi` for this node, run in the node namespace with no nft on the PATH. */
   const nmiWithoutNft = (...extra: string[]): SpawnSyncReturns<string> => {
     const ipPath = spawnSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).stdout.trim();
     return spawnSync(
       ipPath,
-      [
-        'netns',
-        'exec',
-        NS.node,
-        process.execPath,
-        bin,
-        'identity',
-        'nmi',
-        '--node',
-        NODE_NAME,
-        '--state',
-        stateDir,
-        '--listen-address',
-        NODE_IP,
-        ...extra,
-      ],
+      ['netns', 'exec', NS.node, process.execPath, bin, ...nmiArgs(), '--listen-address', NODE_IP, ...extra],
       { encoding: 'utf8', env: { PATH: '/nonexistent' } },
     );
   };
@@ -453,12 +441,7 @@ describe.skipIf(!ENV_READY && process.env['CI'] !== 'true')('NMI --redirect in n
     expect(metadataConntrack()).not.toHaveLength(0);
     const args = [
       bin,
-      'identity',
-      'nmi',
-      '--node',
-      NODE_NAME,
-      '--state',
-      stateDir,
+      ...nmiArgs(),
       '--keys-dir',
       keysDir,
       '--issuer-url',
