@@ -14,7 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startIdentityIssuer, type RunningIssuer } from '../../src/cli/commands/identity-issuer.js';
+import {
+  startIdentityIssuer,
+  type IdentityIssuerOptions,
+  type IdentityIssuerRuntime,
+  type RunningIssuer,
+} from '../../src/cli/commands/identity-issuer.js';
 import {
   startIdentityNmi,
   type IdentityNmiOptions,
@@ -58,6 +63,23 @@ let dir: string;
 let issuer: RunningIssuer;
 let guard: LoopbackGuard;
 const files: Record<string, string> = {};
+
+/** The issuer on 127.0.0.1 (an ephemeral port) with the certificate runCerts wrote, plus `opts`. */
+function issuerOnLoopback(
+  opts: Partial<IdentityIssuerOptions>,
+  runtime: IdentityIssuerRuntime,
+): Promise<RunningIssuer> {
+  return startIdentityIssuer(
+    {
+      tlsCert: files['issuer.crt'] ?? '',
+      tlsKey: files['issuer.key'] ?? '',
+      port: '0',
+      host: '127.0.0.1',
+      ...opts,
+    },
+    runtime,
+  );
+}
 const nmis: RunningNmi[] = [];
 let scopeCounter = 0;
 
@@ -97,12 +119,8 @@ beforeAll(async () => {
     { stdout: { write: () => true } },
   );
   expect(code).toBe(0);
-  issuer = await startIdentityIssuer(
+  issuer = await issuerOnLoopback(
     {
-      tlsCert: files['issuer.crt'] ?? '',
-      tlsKey: files['issuer.key'] ?? '',
-      port: '0',
-      host: '127.0.0.1',
       state: dir,
       clientCa: files['client-ca.crt'],
     },
@@ -275,12 +293,8 @@ describe('NMI --token-provider issuer=URL over mutual TLS', () => {
 
   it('an NMI proven by its ServiceAccount token (issuer --nmi-token-review) mints its own node only', async () => {
     const reviews: string[][] = [];
-    const second = await startIdentityIssuer(
+    const second = await issuerOnLoopback(
       {
-        tlsCert: files['issuer.crt'] ?? '',
-        tlsKey: files['issuer.key'] ?? '',
-        port: '0',
-        host: '127.0.0.1',
         state: dir,
         nmiTokenReview: true,
       },
@@ -343,12 +357,8 @@ describe('NMI --token-provider issuer=URL over mutual TLS', () => {
     const fromNewCa = await generateNmiClientCertificate(newCa, 'node-a');
     const caFile = join(dir, 'tls', 'rotating-client-ca.crt');
     await writeFile(caFile, await readFile(files['client-ca.crt'] ?? '', 'utf8'));
-    const third = await startIdentityIssuer(
+    const third = await issuerOnLoopback(
       {
-        tlsCert: files['issuer.crt'] ?? '',
-        tlsKey: files['issuer.key'] ?? '',
-        port: '0',
-        host: '127.0.0.1',
         state: dir,
         clientCa: caFile,
       },
@@ -436,12 +446,8 @@ describe('a client id claimed by AzureIdentities in two namespaces', () => {
     await mkdir(soloDir);
     await writeFile(join(dupDir, 'cluster.yaml'), [...prod, ...evil].join('---\n'));
     await writeFile(join(soloDir, 'cluster.yaml'), evil.join('---\n'));
-    dupIssuer = await startIdentityIssuer(
+    dupIssuer = await issuerOnLoopback(
       {
-        tlsCert: files['issuer.crt'] ?? '',
-        tlsKey: files['issuer.key'] ?? '',
-        port: '0',
-        host: '127.0.0.1',
         state: dupDir,
         clientCa: files['client-ca.crt'],
       },
