@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { TokenCredential } from '@azure/core-auth';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCliForStderr } from '../../../test/support/cli-stderr.js';
+import { eventually as pollUntil } from '../../../test/support/eventually.js';
 import { stringify } from 'yaml';
 import { startFakeArm, type FakeArm } from '../../../test/support/fake-arm.js';
 import { createIssuer } from '../../identity/issuer/issuer.js';
@@ -67,15 +68,8 @@ async function statusIn(source: ClusterSource): Promise<string | undefined> {
   return o?.status?.status;
 }
 
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() - start > timeoutMs) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const eventually = <T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> =>
+  pollUntil(probe, timeoutMs, 50);
 
 describe('parseControllerOptions', () => {
   it('defaults: standard mode, no ARM without a cloud config, 3 min drift check', () => {
