@@ -13,8 +13,9 @@ import type { NodeAssigner } from '../../identity/mic/node-assigner.js';
 import { KindNotServedError } from '../../identity/served-kinds.js';
 import type { ClusterSource } from '../../kube/cluster-source/types.js';
 import { UsageError } from '../../lib/errors.js';
-import { createLogger, isLogLevel, type Logger, type LogLevel } from '../../observability/logger.js';
+import { createLogger, type Logger, type LogLevel } from '../../observability/logger.js';
 import { EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
+import { parseLogLevelFlag } from '../flags.js';
 
 export interface IdentityControllerOptions {
   readonly state?: string | undefined;
@@ -56,16 +57,6 @@ export interface AzureSettings {
   readonly cloudConfigFile: string;
   readonly armEndpoint: string;
   readonly authorityHost: string;
-}
-
-function parseLogLevel(text: string | undefined): LogLevel {
-  if (text === undefined) return 'info';
-  if (!isLogLevel(text)) {
-    throw new UsageError(
-      `--log-level must be one of fatal, error, warn, info, debug, trace, silent; got "${text}"`,
-    );
-  }
-  return text;
 }
 
 function parseBool(flag: string, text: string | undefined): boolean {
@@ -137,7 +128,7 @@ export function parseControllerOptions(opts: IdentityControllerOptions): {
   const armConfigured = operationMode === 'standard' && opts.cloudConfig !== undefined;
   if (!armConfigured) refuseArmOnlyFlags(opts, operationMode);
   return {
-    level: parseLogLevel(opts.logLevel),
+    level: parseLogLevelFlag(opts.logLevel),
     leaderElect: parseBool('--leader-elect', opts.leaderElect),
     resyncMs: parseSeconds('--resync', opts.resync, 30),
     operationMode,

@@ -30,8 +30,9 @@ import { issuerIdentitiesFrom } from '../../identity/nmi/issuer-client.js';
 import { UsageError } from '../../lib/errors.js';
 import { readKeyPair, watchFiles, type FileWatch } from '../../lib/tls/index.js';
 import { Health } from '../../observability/health.js';
-import { createLogger, isLogLevel, type Logger, type LogLevel } from '../../observability/logger.js';
+import { createLogger, type Logger } from '../../observability/logger.js';
 import { serveUntilSignal } from '../serve.js';
+import { parseListenPort, parseLogLevelFlag } from '../flags.js';
 
 export interface IdentityIssuerOptions {
   readonly tlsCert: string;
@@ -86,25 +87,6 @@ export interface RunningIssuer {
 /** Token lifetime (3599 s) plus clock skew: how long a retired signing key stays published. */
 const KEY_RETENTION_SECONDS = 3599 + 300;
 const SHUTDOWN_GRACE_MS = 3_000;
-
-function parsePort(text: string): number {
-  const m = /^(\d{1,5})(?:\/(tcp))?$/i.exec(text.trim());
-  const port = m === null ? NaN : Number(m[1]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`--port must be a TCP port (0-65535, optionally /TCP), got "${text}"`);
-  }
-  return port;
-}
-
-function parseLogLevel(text: string | undefined): LogLevel {
-  if (text === undefined) return 'info';
-  if (!isLogLevel(text)) {
-    throw new UsageError(
-      `--log-level must be one of fatal, error, warn, info, debug, trace, silent; got "${text}"`,
-    );
-  }
-  return text;
-}
 
 /** The issuer URL is in every token's `iss`: https only, no credentials, query or fragment. */
 function parseBaseUrl(text: string): string {
@@ -196,8 +178,8 @@ export async function startIdentityIssuer(
   runtime: IdentityIssuerRuntime = {},
 ): Promise<RunningIssuer> {
   const logger =
-    runtime.logger ?? createLogger({ level: parseLogLevel(opts.logLevel), component: 'identity-issuer' });
-  const port = parsePort(opts.port);
+    runtime.logger ?? createLogger({ level: parseLogLevelFlag(opts.logLevel), component: 'identity-issuer' });
+  const port = parseListenPort(opts.port);
   const host = opts.host ?? '127.0.0.1';
   const fixedBase = opts.baseUrl === undefined ? undefined : parseBaseUrl(opts.baseUrl);
   if (opts.state !== undefined && opts.kubeconfig !== undefined) {

@@ -29,6 +29,7 @@ import { UsageError } from '../../lib/errors.js';
 import { createLogger, isLogLevel, type Logger } from '../../observability/logger.js';
 import { serveUntilSignal } from '../serve.js';
 import { createTokenProvider, parseTokenProviderChoice } from './identity-nmi-provider.js';
+import { parseListenPort } from '../flags.js';
 
 const AAD = 'aadpodidentity.k8s.io/v1';
 
@@ -87,15 +88,6 @@ export interface RunningNmi {
   stop(): Promise<void>;
 }
 
-function parsePort(text: string): number {
-  const m = /^(\d{1,5})(?:\/tcp)?$/i.exec(text.trim());
-  const port = m ? Number(m[1]) : NaN;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`--port must be a TCP port (0-65535), got '${text}'`);
-  }
-  return port;
-}
-
 function validate(opts: IdentityNmiOptions): number {
   if (opts.node.trim() === '') throw new UsageError('--node NAME is required');
   if (opts.state !== undefined && opts.kubeconfig !== undefined) {
@@ -117,7 +109,7 @@ function validate(opts: IdentityNmiOptions): number {
       .map(([f]) => f);
     if (stray.length > 0) throw new UsageError(`${stray.join(', ')} only apply with --redirect`);
   }
-  return parsePort(opts.port);
+  return parseListenPort(opts.port);
 }
 
 /**

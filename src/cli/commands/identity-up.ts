@@ -20,10 +20,11 @@ import type { ClusterSource } from '../../kube/cluster-source/types.js';
 import type { KubeObject } from '../../kube/types.js';
 import { UsageError } from '../../lib/errors.js';
 import { checkKeyPair, generateCertificates, writeFileAtomic } from '../../lib/tls/index.js';
-import { createLogger, isLogLevel, type Logger, type LogLevel } from '../../observability/logger.js';
+import { createLogger, type Logger } from '../../observability/logger.js';
 import { serveUntilSignal } from '../serve.js';
 import { startIdentityIssuer } from './identity-issuer.js';
 import { startIdentityNmi } from './identity-nmi.js';
+import { parseListenPort, parseLogLevelFlag } from '../flags.js';
 
 export interface IdentityUpOptions {
   readonly state: string;
@@ -90,25 +91,6 @@ const WATCHED_KINDS = [
 ] as const;
 /** A certificate reused on restart must stay valid at least this long. */
 const CERT_MIN_REMAINING_MS = 24 * 3_600_000;
-
-function parseLogLevel(text: string | undefined): LogLevel {
-  if (text === undefined) return 'warn';
-  if (!isLogLevel(text)) {
-    throw new UsageError(
-      `--log-level must be one of fatal, error, warn, info, debug, trace, silent; got "${text}"`,
-    );
-  }
-  return text;
-}
-
-function checkPort(flag: string, text: string): string {
-  const m = /^(\d{1,5})$/.exec(text.trim());
-  const port = m === null ? NaN : Number(m[1]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`${flag} must be a TCP port (0-65535), got "${text}"`);
-  }
-  return String(port);
-}
 
 function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -240,10 +222,10 @@ export async function startIdentityUp(
   opts: IdentityUpOptions,
   runtime: IdentityUpRuntime = {},
 ): Promise<RunningIdentityUp> {
-  const level = parseLogLevel(opts.logLevel);
+  const level = parseLogLevelFlag(opts.logLevel, 'warn');
   const host = opts.host ?? '127.0.0.1';
-  const issuerPort = checkPort('--issuer-port', opts.issuerPort ?? '8444');
-  const nmiPort = checkPort('--nmi-port', opts.nmiPort ?? '2579');
+  const issuerPort = String(parseListenPort(opts.issuerPort ?? '8444', '--issuer-port'));
+  const nmiPort = String(parseListenPort(opts.nmiPort ?? '2579', '--nmi-port'));
   if (opts.state.trim() === '') throw new UsageError('--state DIR is required');
   const stateDir = resolve(opts.state);
   try {

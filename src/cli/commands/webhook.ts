@@ -20,10 +20,11 @@ import type { ClusterSource } from '../../kube/cluster-source/types.js';
 import { ConfigError, UsageError } from '../../lib/errors.js';
 import { readKeyPair, watchFiles, type FileWatch } from '../../lib/tls/index.js';
 import { Health, WEBHOOK_CONDITIONS } from '../../observability/health.js';
-import { createLogger, isLogLevel, type Logger, type LogLevel } from '../../observability/logger.js';
+import { createLogger, type Logger } from '../../observability/logger.js';
 import { WebhookMetrics } from '../../observability/metrics.js';
 import { compilePolicy, loadConfigFile } from '../../policy/index.js';
 import { EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
+import { parseListenPort, parseLogLevelFlag } from '../flags.js';
 
 export interface WebhookOptions {
   readonly tlsCert: string;
@@ -71,15 +72,6 @@ export const DEFAULT_SHUTDOWN_DELAY_MS = 5_000;
 /** How long requests in flight may finish once the server stops accepting. */
 const SHUTDOWN_GRACE_MS = 3_000;
 
-function parsePort(text: string): number {
-  const m = /^(\d{1,5})(?:\/(tcp))?$/i.exec(text.trim());
-  const port = m === null ? NaN : Number(m[1]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`--port must be a TCP port (0-65535, optionally /TCP), got "${text}"`);
-  }
-  return port;
-}
-
 function parseMaxBody(text: string | undefined): number {
   if (text === undefined) return DEFAULT_MAX_BODY_BYTES;
   const n = Number(text);
@@ -112,15 +104,6 @@ export function parseShutdownDelay(text: string | undefined): number {
   return ms;
 }
 
-function parseLogLevel(text: string | undefined): LogLevel {
-  if (text === undefined) return 'info';
-  if (!isLogLevel(text))
-    throw new UsageError(
-      `--log-level must be one of fatal, error, warn, info, debug, trace, silent; got "${text}"`,
-    );
-  return text;
-}
-
 type SourceOptions = { state?: string; kubeconfig?: string; context?: string };
 
 function defaultOpenSource(logger: Logger): (o: SourceOptions) => Promise<ClusterSource> {
@@ -151,12 +134,12 @@ export async function startWebhook(
   opts: WebhookOptions,
   runtime: WebhookRuntime = {},
 ): Promise<RunningWebhook> {
-  const port = parsePort(opts.port);
+  const port = parseListenPort(opts.port);
   const maxBodyBytes = parseMaxBody(opts.maxBodyBytes);
   const shutdownDelayMs = parseShutdownDelay(opts.shutdownDelay);
   const maxConnections = parseMaxConnections(opts.maxConnections);
   const logger =
-    runtime.logger ?? createLogger({ level: parseLogLevel(opts.logLevel), component: 'webhook' });
+    runtime.logger ?? createLogger({ level: parseLogLevelFlag(opts.logLevel), component: 'webhook' });
   if (opts.state !== undefined && opts.kubeconfig !== undefined) {
     throw new UsageError(
       '--state and --kubeconfig cannot be combined',
