@@ -401,6 +401,32 @@ export function createDirectorySource(dir: string, options: DirectorySourceOptio
     if (informers.size > 0) refresh();
   }
 
+  /**
+   * update and updateStatus: under the write lock, the stored object must exist and match the
+   * caller's resourceVersion (when given); `build` makes the next version from it, which is
+   * stored with a new resourceVersion (not on a dry run).
+   */
+  function replaceExisting(
+    input: KubeObject,
+    opts: WriteOptions | undefined,
+    build: (current: KubeObject, obj: KubeObject) => KubeObject,
+  ): Promise<KubeObject> {
+    const { ref, obj } = normalizedRef(input);
+    return locked(async () => {
+      const current = (await readView()).objects.get(refKey(ref));
+      if (current === undefined) throw new NotFoundError(ref);
+      const want = obj.metadata?.resourceVersion;
+      if (want !== undefined && want !== '' && want !== current.metadata?.resourceVersion)
+        throw new ConflictError(ref);
+      const next = build(current, obj);
+      if (opts?.dryRun === true) return next;
+      next.metadata = { ...next.metadata, resourceVersion: await nextResourceVersion() };
+      await storeObject(ref, next);
+      afterWrite();
+      return next;
+    });
+  }
+
   const source: ClusterSource = {
     description: `directory ${dir}`,
 
@@ -466,13 +492,7 @@ export function createDirectorySource(dir: string, options: DirectorySourceOptio
     },
 
     update(input, opts) {
-      const { ref, obj } = normalizedRef(input);
-      return locked(async () => {
-        const current = (await readView()).objects.get(refKey(ref));
-        if (current === undefined) throw new NotFoundError(ref);
-        const want = obj.metadata?.resourceVersion;
-        if (want !== undefined && want !== '' && want !== current.metadata?.resourceVersion)
-          throw new ConflictError(ref);
+      return replaceExisting(input, opts, (current, obj) => {
         const next = structuredClone(obj);
         const meta = { ...next.metadata } as Record<string, unknown>;
         const old = (current.metadata ?? {}) as Record<string, unknown>;
@@ -484,28 +504,14 @@ export function createDirectorySource(dir: string, options: DirectorySourceOptio
         // As on the API server, the main resource cannot change status.
         if (current.status === undefined) delete next.status;
         else next.status = structuredClone(current.status);
-        if (opts?.dryRun === true) return next;
-        meta.resourceVersion = await nextResourceVersion();
-        await storeObject(ref, next);
-        afterWrite();
         return next;
       });
     },
 
     updateStatus(input, opts) {
-      const { ref, obj } = normalizedRef(input);
-      return locked(async () => {
-        const current = (await readView()).objects.get(refKey(ref));
-        if (current === undefined) throw new NotFoundError(ref);
-        const want = obj.metadata?.resourceVersion;
-        if (want !== undefined && want !== '' && want !== current.metadata?.resourceVersion)
-          throw new ConflictError(ref);
+      return replaceExisting(input, opts, (current, obj) => {
         const next = structuredClone(current);
         next.status = structuredClone(obj.status);
-        if (opts?.dryRun === true) return next;
-        next.metadata = { ...next.metadata, resourceVersion: await nextResourceVersion() };
-        await storeObject(ref, next);
-        afterWrite();
         return next;
       });
     },
