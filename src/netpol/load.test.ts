@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemorySource } from '../audit/testing/memory-source.js';
+import { formatIp } from './model/cidr.js';
 import {
   formatIgnored,
-  formatIp,
   formatLoadProblem,
   formatLoadProblemWithPath,
   loadFromClusterSource,
@@ -757,7 +757,7 @@ ${deployment('web')}`,
   });
 });
 
-describe('formatIp', () => {
+describe('formatIp (the addresses given to pods without one)', () => {
   it.each([
     [4, 0x0a000001n, '10.0.0.1'],
     [6, 0xfd000000000000000000000000000001n, 'fd00::1'],
@@ -765,7 +765,7 @@ describe('formatIp', () => {
     [6, 0x20010db8000000010000000000000001n, '2001:db8:0:1::1'],
     [6, 0x00010002000300040005000600070008n, '1:2:3:4:5:6:7:8'],
   ] as const)('%s %s', (family, value, text) => {
-    expect(formatIp(family, value)).toBe(text);
+    expect(formatIp({ family, value })).toBe(text);
   });
 });
 

@@ -34,7 +34,7 @@ import type { ClusterSource, KindRef } from '../kube/cluster-source/types.js';
 import type { KubeObject } from '../kube/types.js';
 import { extractPod, isKubernetesObject, WORKLOAD_KINDS } from '../kube/workloads.js';
 import type { TemplatePath } from '../kube/workloads.js';
-import { parseCidr, parseIp } from './model/cidr.js';
+import { formatIp, parseCidr, parseIp } from './model/cidr.js';
 import type { Cidr } from './model/cidr.js';
 import { NAMESPACE_NAME_LABEL } from './model/build.js';
 import { labelSelectorFromObject, portNameProblem, toNetpolPolicy } from './model/policy.js';
@@ -799,7 +799,7 @@ class Assembler {
         });
         break;
       }
-      given.set(key, formatIp(cidr.family, next));
+      given.set(key, formatIp({ family: cidr.family, value: next }));
       next++;
     }
     this.assignedAddresses = given.size;
@@ -808,32 +808,6 @@ class Assembler {
       return ip === undefined ? p : { ...p, ip };
     });
   }
-}
-
-/** An address as text: dotted IPv4, or IPv6 in its RFC 5952 form. */
-export function formatIp(family: 4 | 6, value: bigint): string {
-  if (family === 4) return [24n, 16n, 8n, 0n].map((s) => ((value >> s) & 0xffn).toString()).join('.');
-  const groups: number[] = [];
-  for (let i = 7; i >= 0; i--) groups.push(Number((value >> BigInt(i * 16)) & 0xffffn));
-  // The longest run (2 or more) of zero groups becomes '::'.
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
 function objectName(obj: KubeObject, defaultNamespace: string): string {
