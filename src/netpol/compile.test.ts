@@ -9,7 +9,7 @@ import { compile } from './compile.js';
 import type { CompiledCluster, PortRange } from './compile.js';
 import { networkPolicyV1Tier } from './evaluate.js';
 import { cidrContains, formatIp, parseCidr, parseIp } from './model/cidr.js';
-import { toNetpolPolicy } from './model/policy.js';
+import { policy } from '../../test/support/netpol-policy.js';
 import type { Direction, Endpoint, NetpolPod, NetpolPolicy, Protocol, TierAnswer } from './model/types.js';
 
 function pod(key: string, ip: string | null, over: Partial<NetpolPod> = {}): NetpolPod {
@@ -25,17 +25,6 @@ function pod(key: string, ip: string | null, over: Partial<NetpolPod> = {}): Net
     representative: false,
     ...over,
   };
-}
-
-function policy(namespace: string, name: string, spec: Record<string, unknown>): NetpolPolicy {
-  const r = toNetpolPolicy({
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name, namespace },
-    spec,
-  });
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return r.policy;
 }
 
 const PODS: NetpolPod[] = [

@@ -9,7 +9,7 @@ import { compile } from './compile.js';
 import { evaluate } from './evaluate.js';
 import { explain } from './explain.js';
 import { matrix, matrixRow } from './matrix.js';
-import { toNetpolPolicy } from './model/policy.js';
+import { policy } from '../../test/support/netpol-policy.js';
 import type {
   ContainerPort,
   Endpoint,
@@ -33,17 +33,6 @@ function pod(key: string, over: Partial<NetpolPod> = {}): NetpolPod {
     representative: false,
     ...over,
   };
-}
-
-function policy(namespace: string, name: string, spec: Record<string, unknown>): NetpolPolicy {
-  const r = toNetpolPolicy({
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name, namespace },
-    spec,
-  });
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return r.policy;
 }
 
 const tcp = (name: string, port: number): ContainerPort => ({ name, port, protocol: 'TCP' });
